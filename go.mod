@@ -1,0 +1,3 @@
+module github.com/rootguard/rootguard
+
+go 1.26

@@ -1,0 +1,168 @@
+// Package route is the routing table: which events each rootguard function takes. It is pure
+// data, read by the functions (to refuse events not meant for them) and by the infrastructure
+// (to build the EventBridge rule patterns), so the two cannot disagree.
+package route
+
+import "slices"
+
+// Function names (the folder under functions/).
+const (
+	RootActivity = "root-activity"
+	SCPGuard     = "scp-guard"
+	Onboarding   = "onboarding"
+	Audit        = "audit"
+	Notifier     = "notifier"
+)
+
+// Functions lists every function, in a fixed order.
+var Functions = []string{RootActivity, SCPGuard, Onboarding, Audit, Notifier}
+
+// Finding events on the rootguard bus.
+const (
+	FindingSource     = "rootguard"
+	FindingDetailType = "RootGuard Finding"
+)
+
+// SignInDetailTypes are both spellings CloudTrail sign-in events arrive under.
+var SignInDetailTypes = []string{"AWS Console Sign In via CloudTrail", "AWS Console Signin via CloudTrail"}
+
+// Pattern is one EventBridge event pattern, in a small subset of the pattern language: every
+// listed field must equal one of its values (an empty list means the field is not tested).
+type Pattern struct {
+	// Sources are EventBridge "source" values (aws.signin, aws.organizations, ...).
+	Sources []string
+	// DetailTypes are "detail-type" values.
+	DetailTypes []string
+	// EventSources are detail.eventSource values.
+	EventSources []string
+	// EventNames are detail.eventName values.
+	EventNames []string
+	// UserIdentityTypes are detail.userIdentity.type values.
+	UserIdentityTypes []string
+	// AllManagementEvents: the rule must be in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+	// because read-only events matter (root reconnaissance).
+	AllManagementEvents bool
+}
+
+// Route is a function and the patterns of the events it takes.
+type Route struct {
+	Function string
+	Patterns []Pattern
+	// Forwarded: the events also happen in member accounts and must be forwarded to the central bus.
+	Forwarded bool
+}
+
+// API call and service-event detail types used below.
+const (
+	apiCall      = "AWS API Call via CloudTrail"
+	serviceEvent = "AWS Service Event via CloudTrail"
+	consoleAct   = "AWS Console Action via CloudTrail"
+)
+
+// ProtectionEventNames are the Organizations calls scp-guard evaluates.
+var ProtectionEventNames = []string{
+	"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
+	"RemoveAccountFromOrganization", "LeaveOrganization",
+}
+
+// OnboardingEventNames are the events onboarding evaluates.
+var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
+
+// Table is the routing table.
+var Table = []Route{
+	{
+		Function:  RootActivity,
+		Forwarded: true,
+		Patterns: []Pattern{
+			{ // Root sign-in and password recovery.
+				Sources:           []string{"aws.signin"},
+				DetailTypes:       SignInDetailTypes,
+				EventSources:      []string{"signin.amazonaws.com"},
+				EventNames:        []string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted"},
+				UserIdentityTypes: []string{"Root"},
+			},
+			{ // Any root API call, read-only ones included (reconnaissance).
+				DetailTypes:         []string{apiCall, consoleAct},
+				UserIdentityTypes:   []string{"Root"},
+				AllManagementEvents: true,
+			},
+			{ // sts:AssumeRoot, made by an ordinary principal in the management account.
+				Sources:      []string{"aws.sts"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"sts.amazonaws.com"},
+				EventNames:   []string{"AssumeRoot"},
+			},
+		},
+	},
+	{
+		Function:  SCPGuard,
+		Forwarded: true, // LeaveOrganization is recorded in the member account.
+		Patterns: []Pattern{{
+			Sources:      []string{"aws.organizations"},
+			DetailTypes:  []string{apiCall},
+			EventSources: []string{"organizations.amazonaws.com"},
+			EventNames:   ProtectionEventNames,
+		}},
+	},
+	{
+		Function:  Onboarding,
+		Forwarded: true, // AcceptHandshake is recorded in the joining account.
+		Patterns: []Pattern{
+			{
+				Sources:      []string{"aws.organizations"},
+				DetailTypes:  []string{serviceEvent},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   []string{"CreateAccountResult"},
+			},
+			{
+				Sources:      []string{"aws.controltower"},
+				DetailTypes:  []string{serviceEvent},
+				EventSources: []string{"controltower.amazonaws.com"},
+				EventNames:   []string{"CreateManagedAccount"},
+			},
+			{
+				Sources:      []string{"aws.organizations"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   []string{"AcceptHandshake"},
+			},
+		},
+	},
+}
+
+// For returns the route of a function, or false.
+func For(function string) (Route, bool) {
+	i := slices.IndexFunc(Table, func(r Route) bool { return r.Function == function })
+	if i < 0 {
+		return Route{}, false
+	}
+	return Table[i], true
+}
+
+// Fields are the values of an event a Pattern tests.
+type Fields struct {
+	Source, DetailType, EventSource, EventName, UserIdentityType string
+}
+
+// Matches reports whether the pattern matches the fields (as EventBridge would).
+func (p Pattern) Matches(f Fields) bool {
+	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+	return in(p.Sources, f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
+		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType)
+}
+
+// Matches reports whether any of the route's patterns matches.
+func (r Route) Matches(f Fields) bool {
+	return slices.ContainsFunc(r.Patterns, func(p Pattern) bool { return p.Matches(f) })
+}
+
+// Functions returns the functions whose routes match the fields.
+func FunctionsFor(f Fields) []string {
+	var out []string
+	for _, r := range Table {
+		if r.Matches(f) {
+			out = append(out, r.Function)
+		}
+	}
+	return out
+}
