@@ -31,6 +31,9 @@ type Facts interface {
 	Policy(id string) (Policy, error)
 	// Tags returns the tags of a root, OU, account or policy.
 	Tags(id string) (map[string]string, error)
+	// RootCredentials returns the root user's credential state read inside the account; nil with
+	// no error when it is unknown (the snapshot's null).
+	RootCredentials(accountID string) (*RootCredentials, error)
 	// Accounts lists every account (for the audit).
 	Accounts() ([]Account, error)
 	// Policies lists every SCP (for the audit).

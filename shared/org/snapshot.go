@@ -22,12 +22,11 @@ type SnapshotDoc struct {
 // Snapshot is Facts read from a snapshot document. It is immutable after loading and safe for
 // concurrent use.
 type Snapshot struct {
-	doc       SnapshotDoc
-	ous       map[string]*OU
-	accounts  map[string]*Account
-	policies  map[string]*Policy
-	attached  map[string][]string // target id -> policy ids
-	rootIDSet bool
+	doc      SnapshotDoc
+	ous      map[string]*OU
+	accounts map[string]*Account
+	policies map[string]*Policy
+	attached map[string][]string // target id -> policy ids
 }
 
 // LoadSnapshotFile reads and validates a snapshot file.
@@ -253,6 +252,15 @@ func (s *Snapshot) Tags(id string) (map[string]string, error) {
 	return nil, fmt.Errorf("tags of %s: %w", id, ErrNotFound)
 }
 
+// RootCredentials implements Facts.
+func (s *Snapshot) RootCredentials(accountID string) (*RootCredentials, error) {
+	a, ok := s.accounts[accountID]
+	if !ok {
+		return nil, fmt.Errorf("account %s: %w", accountID, ErrNotFound)
+	}
+	return a.Root, nil
+}
+
 // Accounts implements Facts, in id order.
 func (s *Snapshot) Accounts() ([]Account, error) {
 	out := slices.Clone(s.doc.Accounts)
@@ -287,6 +295,9 @@ func (Empty) Policy(string) (Policy, error) { return Policy{}, ErrNotFound }
 
 // Tags implements Facts.
 func (Empty) Tags(string) (map[string]string, error) { return nil, ErrNotFound }
+
+// RootCredentials implements Facts.
+func (Empty) RootCredentials(string) (*RootCredentials, error) { return nil, ErrNotFound }
 
 // Accounts implements Facts.
 func (Empty) Accounts() ([]Account, error) { return nil, nil }
