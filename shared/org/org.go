@@ -5,7 +5,9 @@
 package org
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -130,3 +132,36 @@ func isAccountID(s string) bool {
 
 // IsAccountID reports whether s is a 12-digit AWS account id.
 func IsAccountID(s string) bool { return isAccountID(s) }
+
+// UnmarshalJSON reads a rootCredentials object: an omitted field counts as false, an explicit
+// null as unknown.
+func (r *RootCredentials) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	f := false
+	*r = RootCredentials{}
+	for name, dst := range map[string]**bool{
+		"mfaEnabled":                 &r.MFAEnabled,
+		"passwordPresent":            &r.PasswordPresent,
+		"accessKeysPresent":          &r.AccessKeysPresent,
+		"signingCertificatesPresent": &r.SigningCertificatesPresent,
+	} {
+		raw, ok := m[name]
+		if !ok {
+			v := f
+			*dst = &v
+			continue
+		}
+		if string(raw) == "null" {
+			continue
+		}
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("rootCredentials.%s: %s is not a boolean", name, raw)
+		}
+		*dst = &b
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+# rootguard: make demo (replay the bundled events against the bundled organization) and
+# make test (every test). Everything the tests need is installed by these targets, pinned.
+SHELL := /bin/bash
+GO ?= go
+GOFLAGS ?=
+export GOFLAGS
+
+TOOLS := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS):$(PATH)
+
+# Pinned test tools (installed into .tools/ by `make tools`).
+RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
+GOAWS_VERSION := v0.4.5
+
+DEMO_FLAGS := --org events/org.json --stax-domains stax.example
+
+.PHONY: demo test unit build bench fuzz tools clean
+
+## demo: replay every sample event against the bundled organization, then audit the result.
+demo:
+	@$(GO) run ./cmd/rootguard replay $(DEMO_FLAGS) --audit events/
+
+## test: every test (unit, golden, catalogue, fuzz smoke, end-to-end, infrastructure).
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## unit: the fast tests only (no infrastructure synthesis).
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /infra)
+
+## build: the rootguard CLI into bin/.
+build:
+	$(GO) build -trimpath -o bin/rootguard ./cmd/rootguard
+
+## bench: throughput and memory benchmarks with the jq baseline in the same run.
+bench:
+	$(GO) test ./shared/replay -run '^$$' -bench 'Replay|JQ' -cpu 1 -benchtime 3x -benchmem
+
+## tools: pinned test tools into .tools/bin.
+tools: $(TOOLS)/aws-lambda-rie $(TOOLS)/goaws
+
+$(TOOLS)/aws-lambda-rie:
+	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+$(TOOLS)/goaws:
+	GOBIN=$(TOOLS) $(GO) install github.com/Admiral-Piett/goaws/app/cmd@$(GOAWS_VERSION)
+	mv $(TOOLS)/cmd $(TOOLS)/goaws
+
+clean:
+	rm -rf bin build cdk.out .tools
+
+-include infra/make.mk
