@@ -139,6 +139,7 @@ func (e *Engine) finding(c *Ctx, r *Rule, h Hit) finding.Finding {
 		Canary:      ev.Canary,
 		References:  r.References,
 	}
+	e.applyException(c, &f, parseTime(ev.Time()), r.Group == GroupProtection || r.ID == "ROOT-SESSION")
 	if len(f.Calls) > 0 {
 		f.Description = withCalls(f.Description, f.Calls)
 	}
