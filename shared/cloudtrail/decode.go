@@ -56,10 +56,11 @@ func Decode(data []byte) (*Event, error) {
 			return nil, fmt.Errorf("%w: detail is a JSON %s, not a CloudTrail record", ErrNotEvent, kindOf(recordBytes))
 		}
 	}
-	if err := decodeRecord(recordBytes, &ev.Record); err != nil {
-		if ev.Envelope != nil && errors.Is(err, ErrWrongType) {
-			return nil, fmt.Errorf("detail.%w", err)
-		}
+	path := "" // where the record sits, for error messages
+	if ev.Envelope != nil {
+		path = "detail."
+	}
+	if err := decodeRecord(recordBytes, &ev.Record, path); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -71,10 +72,11 @@ type recordProbe struct {
 	ServiceEventDetails json.RawMessage `json:"serviceEventDetails"`
 }
 
-func decodeRecord(data []byte, r *Record) error {
+// decodeRecord decodes a CloudTrail record found at path ("" or "detail.").
+func decodeRecord(data []byte, r *Record, path string) error {
 	var p recordProbe
 	if err := json.Unmarshal(data, &p); err != nil {
-		return typeProblem("", err)
+		return typeProblem(path, err)
 	}
 	if p.EventName == "" || p.EventSource == "" {
 		var missing []string
@@ -91,23 +93,23 @@ func decodeRecord(data []byte, r *Record) error {
 		if sed[0] == '"' {
 			var s string
 			if err := json.Unmarshal(sed, &s); err != nil {
-				return fmt.Errorf("%w: serviceEventDetails: %v", ErrWrongType, err)
+				return fmt.Errorf("%w: %sserviceEventDetails: %v", ErrWrongType, path, err)
 			}
 			sed = []byte(s)
 			if !json.Valid(sed) {
-				return fmt.Errorf("%w: serviceEventDetails is a string that does not hold JSON", ErrWrongType)
+				return fmt.Errorf("%w: %sserviceEventDetails is a string that does not hold JSON", ErrWrongType, path)
 			}
 		}
 		if sed[0] != '{' {
-			return fmt.Errorf("%w: serviceEventDetails is a JSON %s, not an object", ErrWrongType, kindOf(sed))
+			return fmt.Errorf("%w: %sserviceEventDetails is a JSON %s, not an object", ErrWrongType, path, kindOf(sed))
 		}
 		var d ServiceEventDetails
 		if err := json.Unmarshal(sed, &d); err != nil {
-			return typeProblem("serviceEventDetails.", err)
+			return typeProblem(path+"serviceEventDetails.", err)
 		}
 		r.ServiceEventDetails = &d
 	}
-	if err := checkParams(r); err != nil {
+	if err := checkParams(r, path); err != nil {
 		return err
 	}
 	r.Canary = strings.EqualFold(r.Additional("rootguardCanary"), "true")
@@ -122,18 +124,18 @@ var stringParams = map[string][]string{
 	SourceIAM:           {"userName", "serialNumber"},
 }
 
-func checkParams(r *Record) error {
+func checkParams(r *Record, path string) error {
 	for _, name := range stringParams[r.EventSource] {
 		raw, ok := r.RequestParameters[name]
 		if !ok || string(raw) == "null" {
 			continue
 		}
 		if raw[0] != '"' {
-			return fmt.Errorf("%w: requestParameters.%s is a JSON %s where a string belongs", ErrWrongType, name, kindOf(raw))
+			return fmt.Errorf("%w: %srequestParameters.%s is a JSON %s where a string belongs", ErrWrongType, path, name, kindOf(raw))
 		}
 	}
 	if raw, ok := r.AdditionalEventData["MFAUsed"]; ok && len(raw) > 0 && raw[0] != '"' && string(raw) != "null" {
-		return fmt.Errorf("%w: additionalEventData.MFAUsed is a JSON %s where a string belongs", ErrWrongType, kindOf(raw))
+		return fmt.Errorf("%w: %sadditionalEventData.MFAUsed is a JSON %s where a string belongs", ErrWrongType, path, kindOf(raw))
 	}
 	return nil
 }
@@ -142,25 +144,38 @@ func checkParams(r *Record) error {
 func typeProblem(prefix string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
+		// Fields of the embedded probes come as "Record.userIdentity": keep the JSON path.
+		field := strings.TrimPrefix(strings.TrimPrefix(te.Field, "Envelope."), "Record.")
 		if field == "" {
 			field = "(top level)"
 		}
-		return fmt.Errorf("%w: %s%s is a JSON %s where %s belongs", ErrWrongType, prefix, field, te.Value, goTypeName(te.Type.String()))
+		return fmt.Errorf("%w: %s%s is a JSON %s where %s belongs", ErrWrongType, prefix, field, te.Value, goTypeName(te.Type))
 	}
 	return fmt.Errorf("%w: %s%v", ErrWrongType, prefix, err)
 }
 
-func goTypeName(t string) string {
-	switch {
-	case t == "string" || strings.HasSuffix(t, "flexString"):
+// goTypeName names the JSON type a Go type decodes from.
+func goTypeName(t reflect.Type) string {
+	switch t {
+	case flexStringType:
 		return "a string"
-	case strings.HasSuffix(t, "flexBool") || t == "bool":
+	case flexBoolType:
 		return "a boolean"
-	case strings.HasPrefix(t, "map[") || strings.HasPrefix(t, "*") || strings.Contains(t, "struct"):
-		return "an object"
 	}
-	return "a " + t
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "a number"
 }
 
 func kindOf(raw []byte) string {
