@@ -8,6 +8,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -221,8 +222,26 @@ func (r *runner) path(ctx context.Context, p string) error {
 		} else if !d.Type().IsRegular() {
 			return nil
 		}
+		if isSnapshot(path) {
+			return nil // an organization snapshot kept beside the events (events/org.json)
+		}
 		return r.open(ctx, path)
 	})
+}
+
+// isSnapshot reports whether a file is an organization snapshot (rules.md's format), which a
+// folder walk skips: judged by content, the start of the document.
+func isSnapshot(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimSpace(head[:n])
+	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"organization"`)) &&
+		bytes.Contains(head, []byte(`"managementAccountId"`)) && !bytes.Contains(head, []byte(`"eventName"`))
 }
 
 // IsInputName reports whether a folder walk reads a file of this name: .json, .jsonl, .gz
