@@ -19,7 +19,10 @@ import (
 const eventsDir = "../../events"
 
 // sampleConfig is the configuration the samples are written for (events/README.md).
-var sampleConfig = rule.Config{StaxDomains: []string{"stax.example"}}
+var sampleConfig = rule.Config{
+	StaxDomains:       []string{"stax.example"},
+	TrustedPrincipals: []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+}
 
 // replayFile replays one sample file alone against events/org.json, with an audit afterwards
 // when audit is set, as `rootguard replay --org events/org.json --stax-domains stax.example` does.
