@@ -15,7 +15,12 @@ GOAWS_VERSION := v0.4.5
 DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 	--trusted-principals arn:aws:iam::111111111111:role/stax-guardrail-automation
 
-.PHONY: demo test unit build bench fuzz tools clean
+.PHONY: demo test unit build bench fuzz fuzz-smoke tools clean
+
+# Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
+FUZZ_TARGETS := ./shared/cloudtrail:FuzzDecode ./shared/cloudtrail:FuzzStream \
+	./shared/policy:FuzzParse ./shared/policy:FuzzCompare ./shared/render:FuzzEscape
+FUZZTIME ?= 5m
 
 ## demo: replay every sample event against the bundled organization, then audit the result.
 demo:
@@ -25,6 +30,7 @@ demo:
 test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz-smoke
 
 ## unit: the fast tests only (no infrastructure synthesis).
 unit:
@@ -37,6 +43,18 @@ build:
 ## bench: throughput and memory benchmarks with the jq baseline in the same run.
 bench:
 	$(GO) test ./shared/replay -run '^$$' -bench 'Replay|JQ' -cpu 1 -benchtime 3x -benchmem
+
+## fuzz-smoke: each fuzz target for 20 s from its seeds (the events/ samples among them).
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=20s
+
+## fuzz: each fuzz target for FUZZTIME (default 5m).
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
 
 ## tools: pinned test tools into .tools/bin.
 tools: $(TOOLS)/aws-lambda-rie $(TOOLS)/goaws

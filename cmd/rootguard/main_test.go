@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rootguard/rootguard/shared/awsfake"
+	"github.com/rootguard/rootguard/shared/org"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,8 +88,8 @@ func TestBadInputIsReportedAndTheRestEvaluated(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"a-truncated.json": `{"detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": `,
-		"b-not-event.json": `{"hello": "world"}`,
+		"a-truncated.json":  `{"detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": `,
+		"b-not-event.json":  `{"hello": "world"}`,
 		"c-wrong-type.json": `{"eventSource": "signin.amazonaws.com", "eventName": 5, "userIdentity": {"type": "Root"}}`,
 		"d-good.json":       string(good),
 	}
@@ -130,5 +132,42 @@ func TestRulesAndAudit(t *testing.T) {
 	}
 	if strings.Contains(out, "SCP-MISSING") {
 		t.Error("audit raised SCP-MISSING although the protection SCP is at the root")
+	}
+}
+
+// TestSnapshotThenReplay: `rootguard snapshot` against the fake AWS endpoints (seeded from
+// events/org.json) writes a snapshot that `rootguard replay` accepts and that gives the same
+// findings as the bundled snapshot.
+func TestSnapshotThenReplay(t *testing.T) {
+	seed, err := org.LoadSnapshotFile("../../events/org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, err := awsfake.New(seed.Doc(), awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	out := filepath.Join(t.TempDir(), "org.json")
+	code, _, errOut := runCLI(t, map[string]string{"ROOTGUARD_ROOT_CREDENTIALS_MODE": "audit-role"}, "", "snapshot", "--out", out)
+	if code != 0 {
+		t.Fatalf("snapshot: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "10 accounts") {
+		t.Errorf("summary line: %s", errOut)
+	}
+	replayWith := func(orgFile string) string {
+		code, stdout, errOut := runCLI(t, nil, "", "replay", "--org", orgFile, "--stax-domains", "stax.example", "--format", "json", "../../events")
+		if code != 0 {
+			t.Fatalf("replay --org %s: exit %d: %s", orgFile, code, errOut)
+		}
+		return stdout
+	}
+	got, want := replayWith(out), replayWith("../../events/org.json")
+	if got != want {
+		t.Errorf("replay against the written snapshot differs from the bundled one")
 	}
 }

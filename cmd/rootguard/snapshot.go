@@ -2,9 +2,78 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/rootguard/rootguard/shared/awsorg"
 )
 
+// cmdSnapshot writes the live organization in the snapshot format, through the same code the
+// Lambdas read facts with. AWS credentials and region come from the usual AWS configuration
+// chain; AWS_ENDPOINT_URL_* overrides are honoured.
 func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
-	return exitUsage, fmt.Errorf("not available yet")
+	fs := newFlagSet("snapshot", e)
+	out := fs.String("out", "-", "write the snapshot to `FILE` (- is standard output)")
+	region := fs.String("region", "", "AWS `REGION` for STS (default: the AWS configuration's)")
+	mode := fs.String("root-credentials-mode", "audit-role", "how root credential state is read: audit-role or assume-root [ROOTGUARD_ROOT_CREDENTIALS_MODE]")
+	role := fs.String("audit-role-name", "rootguard-audit", "the read-only audit `ROLE` in every account (audit-role mode) [ROOTGUARD_AUDIT_ROLE_NAME]")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage, err
+	}
+	if fs.NArg() > 0 {
+		return exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if v := e.getenv("ROOTGUARD_ROOT_CREDENTIALS_MODE"); v != "" && !set["root-credentials-mode"] {
+		*mode = v
+	}
+	if v := e.getenv("ROOTGUARD_AUDIT_ROLE_NAME"); v != "" && !set["audit-role-name"] {
+		*role = v
+	}
+	cfg := awsorg.Config{Mode: awsorg.Mode(*mode), RoleName: *role,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if err := cfg.Validate(); err != nil {
+		return exitUsage, err
+	}
+	clients, err := awsorg.LoadClients(ctx, *region)
+	if err != nil {
+		return exitUsage, err
+	}
+	doc, err := awsorg.Snapshot(ctx, awsorg.New(cfg, clients))
+	if err != nil {
+		return exitUsage, err
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return exitUsage, err
+	}
+	data = append(data, '\n')
+	if *out == "-" {
+		_, err = e.stdout.Write(data)
+		return exitOK, err
+	}
+	// Write beside the target and rename, so a failed run never leaves half a snapshot.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".snapshot-*")
+	if err != nil {
+		return exitUsage, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return exitUsage, err
+	}
+	if err := tmp.Close(); err != nil {
+		return exitUsage, err
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return exitUsage, err
+	}
+	fmt.Fprintf(e.stderr, "rootguard snapshot: %d accounts, %d OUs, %d policies written to %s\n",
+		len(doc.Accounts), len(doc.OrganizationalUnits), len(doc.Policies), *out)
+	return exitOK, nil
 }
