@@ -126,10 +126,11 @@ type ASFFResourceDetails struct {
 	Other map[string]string `json:"Other,omitempty"`
 }
 
-// asffText sanitizes s to one line (the service's `.*\S.*` pattern does not cross lines) and
-// truncates it to limit UTF-16 code units.
+// asffText sanitizes s to one line (the service's `.*\S.*` pattern does not cross lines),
+// neutralises chat markup (findings are often forwarded from Security Hub to chat and ticketing
+// tools that render markdown and mentions) and truncates it to limit UTF-16 code units.
 func asffText(s string, limit int) string {
-	return truncate(sanitize(s), limit, utf16Width, ellipsis)
+	return truncate(chatMarkup(sanitize(s)), limit, utf16Width, ellipsis)
 }
 
 // ASFF renders one finding. AwsAccountId is the calling account (the default product ARN
