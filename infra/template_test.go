@@ -1,0 +1,618 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rootguard/rootguard/shared/route"
+)
+
+// functionIDs maps each function to its logical id (by its deployed name).
+func functionIDs(t *testing.T, tpl map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, fn := range route.Functions {
+		out[fn] = one(t, tpl, "AWS::Lambda::Function", "FunctionName", FunctionName(fn)).ID
+	}
+	return out
+}
+
+func keyID(t *testing.T, tpl map[string]any) string {
+	t.Helper()
+	keys := resourcesOf(tpl, "AWS::KMS::Key")
+	if len(keys) != 1 {
+		t.Fatalf("%d KMS keys, want exactly one", len(keys))
+	}
+	return keys[0].ID
+}
+
+func TestCentralFunctions(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.central()
+			key := keyID(t, tpl)
+			fns := functionIDs(t, tpl)
+			if n := len(resourcesOf(tpl, "AWS::Lambda::Function")); n != len(route.Functions) {
+				t.Errorf("%d functions, want %d", n, len(route.Functions))
+			}
+			for _, spec := range FunctionSpecs {
+				t.Run(spec.Name, func(t *testing.T) {
+					fn := resourceByID(t, tpl, fns[spec.Name])
+					p := fn.Props
+					if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || !slices.Equal(strs(p["Architectures"]), []string{"arm64"}) {
+						t.Errorf("runtime %v handler %v architectures %v, want provided.al2023, bootstrap, [arm64]", p["Runtime"], p["Handler"], p["Architectures"])
+					}
+					if p["MemorySize"] != float64(spec.MemoryMB) || p["Timeout"] != spec.Timeout.Seconds() {
+						t.Errorf("memory %v timeout %v, want explicit %d MB and %v", p["MemorySize"], p["Timeout"], spec.MemoryMB, spec.Timeout)
+					}
+					// Its own encrypted log group, with the configured retention.
+					lg := resourceByID(t, tpl, ref(get(p, "LoggingConfig", "LogGroup")))
+					if lg.Props["LogGroupName"] != "/aws/lambda/"+FunctionName(spec.Name) || lg.Props["RetentionInDays"] != float64(s.cfg.LogRetentionDays) || ref(lg.Props["KmsKeyId"]) != key {
+						t.Errorf("log group %v: want /aws/lambda/%s, %d days, KMS key %s", lg.Props, FunctionName(spec.Name), s.cfg.LogRetentionDays, key)
+					}
+					role := resourceByID(t, tpl, ref(p["Role"]))
+					if role.Props["RoleName"] != FunctionRoleName(spec.Name) || role.Props["ManagedPolicyArns"] != nil {
+						t.Errorf("role %v: want its own role %s without managed policies", role.Props["RoleName"], FunctionRoleName(spec.Name))
+					}
+					// Async retries and the on-failure queue, encrypted with the key.
+					inv := one(t, tpl, "AWS::Lambda::EventInvokeConfig", "FunctionName", map[string]any{"Ref": fns[spec.Name]})
+					if inv.Props["MaximumRetryAttempts"] != float64(asyncRetryAttempts) || inv.Props["MaximumEventAgeInSeconds"] != asyncMaxEventAge.Seconds() {
+						t.Errorf("async invoke config %v", inv.Props)
+					}
+					q := resourceByID(t, tpl, ref(get(inv.Props, "DestinationConfig", "OnFailure", "Destination")))
+					if q.Type != "AWS::SQS::Queue" || ref(q.Props["KmsMasterKeyId"]) != key || q.Props["QueueName"] != "rootguard-"+spec.Name+"-failures" {
+						t.Errorf("on-failure destination %s %v: want the function's queue encrypted with the key", q.Type, q.Props)
+					}
+					if got := grants(tpl, role.ID)["sqs:SendMessage"]; !slices.Equal(got, []string{"${" + q.ID + ".Arn}"}) {
+						t.Errorf("sqs:SendMessage on %v, want only its own on-failure queue", got)
+					}
+					if got := grants(tpl, role.ID)["logs:PutLogEvents"]; !slices.Equal(got, []string{"${" + lg.ID + ".Arn}"}) {
+						t.Errorf("logs:PutLogEvents on %v, want only its own log group", got)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestCentralEnvironment(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.central()
+			fns := functionIDs(t, tpl)
+			findingsBus := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).ID
+			alerts := one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID
+			table := resourcesOf(tpl, "AWS::DynamoDB::Table")[0].ID
+			chat := ""
+			if s.cfg.Chat {
+				chat = "${" + one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-chat").ID + "}"
+			}
+			detector := map[string]string{
+				"ROOTGUARD_STAX_DOMAINS":          strings.Join(s.cfg.StaxDomains, ","),
+				"ROOTGUARD_PROTECTION_SCP":        strings.Join(s.cfg.ProtectionSCPNames, ","),
+				"ROOTGUARD_TRUSTED_PRINCIPALS":    strings.Join(s.cfg.TrustedPrincipals, ","),
+				"ROOTGUARD_EXCEPTION_MAX_AGE":     s.cfg.ExceptionMaxAge.String(),
+				"ROOTGUARD_ROOT_CREDENTIALS_MODE": s.cfg.RootCredentialsMode,
+				"ROOTGUARD_AUDIT_ROLE_NAME":       s.cfg.AuditRoleName,
+				"ROOTGUARD_EVENT_BUS":             "${" + findingsBus + "}",
+			}
+			notifier := map[string]string{
+				"ROOTGUARD_ALERTS_TOPIC_ARN":         "${" + alerts + "}",
+				"ROOTGUARD_CHAT_TOPIC_ARN":           chat,
+				"ROOTGUARD_SECURITYHUB":              fmt.Sprint(s.cfg.SecurityHub),
+				"ROOTGUARD_MIN_SEVERITY_EMAIL":       s.cfg.MinSeverityEmail,
+				"ROOTGUARD_MIN_SEVERITY_CHAT":        s.cfg.MinSeverityChat,
+				"ROOTGUARD_MIN_SEVERITY_SECURITYHUB": s.cfg.MinSeveritySecurityHub,
+				"ROOTGUARD_DEDUP_TABLE":              "${" + table + "}",
+			}
+			for _, fn := range route.Functions {
+				want := detector
+				if fn == route.Notifier {
+					want = notifier
+				}
+				got := map[string]string{}
+				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
+				for k, val := range vars {
+					got[k] = render(val)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s environment (-want +got):\n%s", fn, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestCentralRules(t *testing.T) {
+	s := synth(t, auditRole)
+	tpl := s.central()
+	fns := functionIDs(t, tpl)
+	orgBus := one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName).ID
+	findingsBus := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).ID
+	dlq := one(t, tpl, "AWS::SQS::Queue", "QueueName", "rootguard-rule-targets-dlq")
+	if ref(dlq.Props["KmsMasterKeyId"]) != keyID(t, tpl) {
+		t.Errorf("rule target DLQ not encrypted with the key: %v", dlq.Props)
+	}
+	type want struct {
+		bus, state string
+		pattern    map[string]any
+		schedule   string
+	}
+	wants := map[string]want{
+		route.Notifier: {bus: findingsBus, state: StateEnabled, pattern: map[string]any{
+			"source": []any{"rootguard"}, "detail-type": []any{"RootGuard Finding"},
+		}},
+		route.Audit: {state: StateEnabled, schedule: s.cfg.AuditSchedule},
+	}
+	for _, r := range route.Table {
+		var p map[string]any
+		b, _ := json.Marshal(RoutePattern(r))
+		_ = json.Unmarshal(b, &p)
+		wants[r.Function] = want{bus: orgBus, state: RouteState(r), pattern: p}
+	}
+	rules := resourcesOf(tpl, "AWS::Events::Rule")
+	if len(rules) != len(wants) {
+		t.Errorf("%d rules, want one per function (%d)", len(rules), len(wants))
+	}
+	for _, rule := range rules {
+		targets, _ := rule.Props["Targets"].([]any)
+		if len(targets) != 1 {
+			t.Errorf("rule %s has %d targets, want 1", rule.ID, len(targets))
+			continue
+		}
+		target := targets[0]
+		fn := ""
+		for name, id := range fns {
+			if ref(get(target, "Arn")) == id {
+				fn = name
+			}
+		}
+		w, ok := wants[fn]
+		if !ok {
+			t.Errorf("rule %s targets %v, not a function with a rule", rule.ID, get(target, "Arn"))
+			continue
+		}
+		delete(wants, fn)
+		t.Run(fn, func(t *testing.T) {
+			if ref(rule.Props["EventBusName"]) != w.bus || rule.Props["State"] != w.state {
+				t.Errorf("bus %v state %v, want bus %q state %s", rule.Props["EventBusName"], rule.Props["State"], w.bus, w.state)
+			}
+			if w.pattern != nil {
+				if diff := cmp.Diff(w.pattern, rule.Props["EventPattern"]); diff != "" {
+					t.Errorf("pattern (-want +got):\n%s", diff)
+				}
+			}
+			if rule.Props["ScheduleExpression"] != nil || w.schedule != "" {
+				if rule.Props["ScheduleExpression"] != w.schedule {
+					t.Errorf("schedule %v, want %q", rule.Props["ScheduleExpression"], w.schedule)
+				}
+			}
+			if ref(get(target, "DeadLetterConfig", "Arn")) != dlq.ID {
+				t.Errorf("target dead-letter queue %v, want %s", get(target, "DeadLetterConfig"), dlq.ID)
+			}
+			if get(target, "RetryPolicy", "MaximumRetryAttempts") != float64(targetRetryAttempts) ||
+				get(target, "RetryPolicy", "MaximumEventAgeInSeconds") != targetMaxEventAge.Seconds() {
+				t.Errorf("target retry policy %v", get(target, "RetryPolicy"))
+			}
+		})
+	}
+	if len(wants) > 0 {
+		t.Errorf("functions without a rule: %v", wants)
+	}
+	// Sign-in arrives under both detail-type spellings (aws-facts G1).
+	var signin []string
+	for _, rule := range rules {
+		b, _ := json.Marshal(rule.Props["EventPattern"])
+		if strings.Contains(string(b), "aws.signin") {
+			signin = append(signin, string(b))
+		}
+	}
+	if len(signin) != 1 || !strings.Contains(signin[0], `"AWS Console Sign In via CloudTrail"`) || !strings.Contains(signin[0], `"AWS Console Signin via CloudTrail"`) {
+		t.Errorf("sign-in pattern must list both detail-type spellings: %v", signin)
+	}
+}
+
+func TestCentralBusesTopicsKeyTable(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.central()
+			key := resourceByID(t, tpl, keyID(t, tpl))
+
+			orgBus := one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName)
+			st := statements(orgBus.Props["Policy"])
+			if len(st) != 1 || st[0]["Principal"] != "*" || st[0]["Action"] != "events:PutEvents" ||
+				get(st[0], "Condition", "StringEquals", "aws:PrincipalOrgID") != s.cfg.OrganizationID {
+				t.Errorf("org bus policy %v: want only events:PutEvents for principals of %s", orgBus.Props["Policy"], s.cfg.OrganizationID)
+			}
+			if p := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).Props["Policy"]; p != nil {
+				t.Errorf("findings bus has a resource policy %v: only the central account may put findings", p)
+			}
+
+			topics := map[string]bool{"rootguard-alerts": true, "rootguard-chat": s.cfg.Chat}
+			for name, present := range topics {
+				var found []resource
+				for _, r := range resourcesOf(tpl, "AWS::SNS::Topic") {
+					if r.Props["TopicName"] == name {
+						found = append(found, r)
+					}
+				}
+				if len(found) != map[bool]int{true: 1, false: 0}[present] {
+					t.Errorf("topic %s: %d, want present=%v", name, len(found), present)
+					continue
+				}
+				if !present {
+					continue
+				}
+				topic := found[0]
+				if ref(topic.Props["KmsMasterKeyId"]) != key.ID {
+					t.Errorf("topic %s not encrypted with the key", name)
+				}
+				denies := 0
+				for _, pol := range resourcesOf(tpl, "AWS::SNS::TopicPolicy") {
+					if ref(get(pol.Props, "Topics", 0)) != topic.ID {
+						continue
+					}
+					for _, st := range statements(pol.Props["PolicyDocument"]) {
+						if st["Effect"] == "Deny" && get(st, "Condition", "Bool", "aws:SecureTransport") == "false" {
+							denies++
+						}
+					}
+				}
+				if denies != 1 {
+					t.Errorf("topic %s: %d non-TLS deny statements, want 1", name, denies)
+				}
+			}
+			var emails []string
+			for _, sub := range resourcesOf(tpl, "AWS::SNS::Subscription") {
+				if sub.Props["Protocol"] == "email" && ref(sub.Props["TopicArn"]) == one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID {
+					emails = append(emails, render(sub.Props["Endpoint"]))
+				}
+			}
+			if !sameSet(emails, s.cfg.AlertEmails) {
+				t.Errorf("alert email subscriptions %v, want %v", emails, s.cfg.AlertEmails)
+			}
+
+			if key.Props["EnableKeyRotation"] != true {
+				t.Error("key rotation is off")
+			}
+			services := map[string]bool{}
+			for _, st := range statements(key.Props["KeyPolicy"]) {
+				for _, svc := range strs(get(st, "Principal", "Service")) {
+					services[svc] = true
+					if strings.HasPrefix(svc, "logs.") && get(st, "Condition", "ArnLike", "kms:EncryptionContext:aws:logs:arn") == nil {
+						t.Errorf("CloudWatch Logs may use the key without an encryption context condition: %v", st)
+					}
+				}
+			}
+			wantServices := []string{"logs." + s.cfg.HomeRegion + ".amazonaws.com", "sns.amazonaws.com", "chatbot.amazonaws.com", "events.amazonaws.com", "cloudwatch.amazonaws.com"}
+			if !sameSet(sortedKeys(services), wantServices) {
+				t.Errorf("key policy grants services %v, want exactly %v", sortedKeys(services), wantServices)
+			}
+			queues := resourcesOf(tpl, "AWS::SQS::Queue")
+			for _, q := range queues {
+				if ref(q.Props["KmsMasterKeyId"]) != key.ID {
+					t.Errorf("queue %s not encrypted with the key", q.ID)
+				}
+			}
+
+			tables := resourcesOf(tpl, "AWS::DynamoDB::Table")
+			if len(tables) != 1 {
+				t.Fatalf("%d tables, want the dedup table", len(tables))
+			}
+			tp := tables[0].Props
+			if !slices.Equal(strs(get(tp, "KeySchema", 0, "AttributeName")), []string{"id"}) || get(tp, "KeySchema", 0, "KeyType") != "HASH" ||
+				get(tp, "AttributeDefinitions", 0, "AttributeType") != "S" || len(tp["KeySchema"].([]any)) != 1 {
+				t.Errorf("table key %v %v: want partition key id (string) only", tp["KeySchema"], tp["AttributeDefinitions"])
+			}
+			if get(tp, "TimeToLiveSpecification", "AttributeName") != "expiresAt" || get(tp, "TimeToLiveSpecification", "Enabled") != true {
+				t.Errorf("table TTL %v", tp["TimeToLiveSpecification"])
+			}
+			if get(tp, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled") != true {
+				t.Error("table point-in-time recovery is off")
+			}
+			if get(tp, "SSESpecification", "SSEType") != "KMS" || ref(get(tp, "SSESpecification", "KMSMasterKeyId")) != key.ID {
+				t.Errorf("table encryption %v: want the stack's key", tp["SSESpecification"])
+			}
+			notifierRole := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(route.Notifier)).ID
+			dynamo := map[string][]string{}
+			for a, r := range grants(tpl, notifierRole) {
+				if strings.HasPrefix(a, "dynamodb:") {
+					dynamo[a] = r
+				}
+			}
+			tableArn := []string{"${" + tables[0].ID + ".Arn}"}
+			if diff := cmp.Diff(map[string][]string{"dynamodb:GetItem": tableArn, "dynamodb:PutItem": tableArn, "dynamodb:UpdateItem": tableArn}, dynamo); diff != "" {
+				t.Errorf("notifier's DynamoDB grants (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCentralAlarms(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.central()
+			fns := functionIDs(t, tpl)
+			alerts := one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID
+			type key struct{ metric, target string }
+			alarms := map[key]map[string]any{}
+			for _, a := range resourcesOf(tpl, "AWS::CloudWatch::Alarm") {
+				if actions, _ := a.Props["AlarmActions"].([]any); len(actions) != 1 || ref(actions[0]) != alerts {
+					t.Errorf("alarm %v notifies %v, want the alerts topic", a.Props["AlarmName"], a.Props["AlarmActions"])
+				}
+				dim := ref(get(a.Props, "Dimensions", 0, "Value"))
+				if dim == "" {
+					dim = render(get(a.Props, "Dimensions", 0, "Value"))
+				}
+				alarms[key{render(a.Props["MetricName"]), dim}] = a.Props
+			}
+			for _, fn := range route.Functions {
+				for _, metric := range []string{"Errors", "Throttles"} {
+					a, ok := alarms[key{metric, fns[fn]}]
+					if !ok || a["Namespace"] != "AWS/Lambda" || a["Threshold"] != float64(1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+						t.Errorf("%s %s alarm: %v", fn, metric, a)
+					}
+				}
+			}
+			queues := resourcesOf(tpl, "AWS::SQS::Queue")
+			if len(queues) != len(route.Functions)+1 {
+				t.Errorf("%d queues, want one on-failure queue per function and the rule targets' DLQ", len(queues))
+			}
+			for _, q := range queues {
+				a, ok := alarms[key{"ApproximateNumberOfMessagesVisible", q.ID}]
+				if !ok || a["Threshold"] != float64(0) || a["ComparisonOperator"] != "GreaterThanThreshold" {
+					t.Errorf("queue %s depth alarm: %v", q.ID, a)
+				}
+			}
+			a := alarms[key{"Invocations", fns[route.Audit]}]
+			want := map[string]any{
+				"Statistic": "Sum", "Threshold": float64(1), "ComparisonOperator": "LessThanThreshold",
+				"EvaluationPeriods": float64(2), "DatapointsToAlarm": float64(2),
+				"Period": s.cfg.AuditInterval.Seconds(), "TreatMissingData": "breaching",
+			}
+			for k, val := range want {
+				if a[k] != val {
+					t.Errorf("audit-not-run alarm %s = %v, want %v", k, a[k], val)
+				}
+			}
+			if n := len(alarms); n != 2*len(route.Functions)+len(queues)+1 {
+				t.Errorf("%d alarms, want errors and throttles per function, one per queue, and audit-not-run", n)
+			}
+		})
+	}
+}
+
+// TestCentralGrants checks what each mode grants for root credentials and Security Hub.
+func TestCentralGrants(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.central()
+			for _, fn := range route.Functions {
+				g := grants(tpl, one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID)
+				var sts []string
+				for a, r := range g {
+					if strings.HasPrefix(a, "sts:") {
+						sts = append(sts, a+" "+strings.Join(r, ","))
+					}
+				}
+				slices.Sort(sts)
+				var want []string
+				if ReadsRootCredentials(fn) {
+					switch s.cfg.RootCredentialsMode {
+					case ModeAuditRole:
+						want = []string{"sts:AssumeRole arn:aws:iam::*:role/" + s.cfg.AuditRoleName}
+					case ModeAssumeRoot:
+						want = []string{"sts:AssumeRole arn:aws:iam::" + s.cfg.ManagementAccount + ":role/" + s.cfg.AuditRoleName, "sts:AssumeRoot arn:aws:iam::*:root"}
+					}
+				}
+				if !slices.Equal(sts, want) {
+					t.Errorf("%s sts grants %v, want %v", fn, sts, want)
+				}
+				if r, ok := g["iam:GetAccountSummary"]; ok != ReadsRootCredentials(fn) || (ok && !slices.Equal(r, []string{"*"})) {
+					t.Errorf("%s iam:GetAccountSummary on %v (granted=%v): want it only where root credential state is read", fn, r, ok)
+				}
+				_, audits := g["organizations:ListAccounts"]
+				if audits != (fn == route.Audit) {
+					t.Errorf("%s organizations:ListAccounts granted=%v, want only for audit", fn, audits)
+				}
+				_, reads := g["organizations:DescribePolicy"]
+				if reads != (fn != route.Notifier) {
+					t.Errorf("%s organizations:DescribePolicy granted=%v", fn, reads)
+				}
+				_, imports := g["securityhub:BatchImportFindings"]
+				if imports != (fn == route.Notifier && s.cfg.SecurityHub) {
+					t.Errorf("%s securityhub:BatchImportFindings granted=%v with securityHub=%v", fn, imports, s.cfg.SecurityHub)
+				}
+				if r, ok := g["securityhub:BatchImportFindings"]; ok {
+					product := fmt.Sprintf("arn:aws:securityhub:%s:%s:product/%s/default", s.cfg.HomeRegion, s.cfg.CentralAccount, s.cfg.CentralAccount)
+					if !slices.Equal(r, []string{product}) {
+						t.Errorf("BatchImportFindings on %v, want the default product %s", r, product)
+					}
+				}
+				_, puts := g["events:PutEvents"]
+				if puts != (fn != route.Notifier) {
+					t.Errorf("%s events:PutEvents granted=%v", fn, puts)
+				}
+			}
+		})
+	}
+}
+
+func TestManagementStacks(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			if len(s.stacks.Management) != len(s.cfg.ForwardRegions) || s.cfg.ForwardRegions[0] != GlobalRegion {
+				t.Fatalf("%d management stacks for regions %v, want one per region, us-east-1 first", len(s.stacks.Management), s.cfg.ForwardRegions)
+			}
+			for i, region := range s.cfg.ForwardRegions {
+				st := s.stacks.Management[i]
+				if *st.Region() != region || *st.Account() != s.cfg.ManagementAccount {
+					t.Errorf("stack %s in %s/%s, want %s/%s", *st.StackName(), *st.Account(), *st.Region(), s.cfg.ManagementAccount, region)
+				}
+				tpl := s.management(region)
+				checkForwarders(t, s.cfg, tpl, route.Table)
+				audit := resourcesOf(tpl, "AWS::IAM::Role")
+				var auditRoles int
+				for _, r := range audit {
+					if r.Props["RoleName"] == s.cfg.AuditRoleName {
+						auditRoles++
+						checkAuditRole(t, s.cfg, tpl, r)
+					}
+				}
+				if want := map[bool]int{true: 1}[region == GlobalRegion]; auditRoles != want {
+					t.Errorf("%s: %d audit roles, want %d (us-east-1 only, both modes)", region, auditRoles, want)
+				}
+				delegations := resourcesOf(tpl, "AWS::Organizations::ResourcePolicy")
+				if want := map[bool]int{true: 1}[region == GlobalRegion && s.cfg.OrganizationsDelegation]; len(delegations) != want {
+					t.Errorf("%s: %d Organizations delegation policies, want %d", region, len(delegations), want)
+				}
+				for _, d := range delegations {
+					st := statements(d.Props["Content"])
+					if len(st) != 1 || get(st[0], "Principal", "AWS") != "arn:aws:iam::"+s.cfg.CentralAccount+":root" {
+						t.Errorf("delegation policy %v: want the central account only", d.Props["Content"])
+					}
+					for _, a := range strs(st[0]["Action"]) {
+						if !strings.HasPrefix(a, "organizations:Describe") && !strings.HasPrefix(a, "organizations:List") {
+							t.Errorf("delegation policy grants %s: read calls only", a)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMemberTemplateAndStackSet(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := synth(t, v)
+			tpl := s.member()
+			checkForwarders(t, s.cfg, tpl, ForwardedRoutes())
+			if tpl["Parameters"] != nil || tpl["Rules"] != nil {
+				t.Errorf("member template has parameters %v / rules %v: accounts reached by the StackSet are not bootstrapped", tpl["Parameters"], tpl["Rules"])
+			}
+			if n := len(s.stacks.MemberTemplateBody); n > MaxTemplateBody {
+				t.Errorf("member template %d bytes, over the StackSet limit", n)
+			}
+			var audit []resource
+			for _, r := range resourcesOf(tpl, "AWS::IAM::Role") {
+				if r.Props["RoleName"] == s.cfg.AuditRoleName {
+					audit = append(audit, r)
+				}
+			}
+			wantAudit := s.cfg.RootCredentialsMode == ModeAuditRole
+			if len(audit) != map[bool]int{true: 1}[wantAudit] {
+				t.Fatalf("%d audit roles in the member template, want %v", len(audit), wantAudit)
+			}
+			if wantAudit {
+				checkAuditRole(t, s.cfg, tpl, audit[0])
+				cond := get(tpl, "Conditions", audit[0].Condition, "Fn::Equals")
+				if audit[0].Condition == "" || render(get(cond, 0)) != "${AWS::Region}" || get(cond, 1) != GlobalRegion {
+					t.Errorf("audit role condition %q %v: want it created in us-east-1 only (IAM is global)", audit[0].Condition, cond)
+				}
+			}
+
+			sets := resourcesOf(s.templates[MemberStackSetStackName], "AWS::CloudFormation::StackSet")
+			if len(sets) != 1 {
+				t.Fatalf("%d StackSets, want 1", len(sets))
+			}
+			p := sets[0].Props
+			checks := map[string][2]any{
+				"permission model":  {p["PermissionModel"], "SERVICE_MANAGED"},
+				"auto deployment":   {get(p, "AutoDeployment", "Enabled"), true},
+				"deployment target": {strs(get(p, "StackInstancesGroup", 0, "DeploymentTargets", "OrganizationalUnitIds")), []string{s.cfg.OrganizationRootID}},
+				"regions":           {strs(get(p, "StackInstancesGroup", 0, "Regions")), s.cfg.ForwardRegions},
+				"template body":     {p["TemplateBody"], s.stacks.MemberTemplateBody},
+			}
+			for what, c := range checks {
+				if diff := cmp.Diff(c[1], c[0]); diff != "" {
+					t.Errorf("StackSet %s (-want +got):\n%s", what, diff)
+				}
+			}
+			if !slices.Contains(strs(get(p, "StackInstancesGroup", 0, "Regions")), GlobalRegion) {
+				t.Error("StackSet regions miss us-east-1, where IAM, Organizations and sign-in events are recorded")
+			}
+			st := s.stacks.MemberStackSet
+			if *st.Account() != s.cfg.ManagementAccount {
+				t.Errorf("StackSet stack in account %s, want the management account (service-managed StackSets are created there)", *st.Account())
+			}
+		})
+	}
+}
+
+// checkForwarders: one rule per route on the default bus, pattern and state from the table,
+// targeting the central bus through a role allowed only events:PutEvents on it, with a DLQ.
+func checkForwarders(t *testing.T, cfg Config, tpl map[string]any, routes []route.Route) {
+	t.Helper()
+	rules := resourcesOf(tpl, "AWS::Events::Rule")
+	if len(rules) != len(routes) {
+		t.Errorf("%d forwarding rules, want %d", len(rules), len(routes))
+	}
+	var patterns []string
+	for _, rule := range rules {
+		if rule.Props["EventBusName"] != nil {
+			t.Errorf("forwarding rule %s on bus %v, want the default bus", rule.ID, rule.Props["EventBusName"])
+		}
+		b, _ := json.Marshal(rule.Props["EventPattern"])
+		patterns = append(patterns, string(b)+" "+render(rule.Props["State"]))
+		targets, _ := rule.Props["Targets"].([]any)
+		if len(targets) != 1 || get(targets[0], "Arn") != cfg.OrgBusArn() || ref(get(targets[0], "DeadLetterConfig", "Arn")) == "" {
+			t.Errorf("forwarding rule %s targets %v, want the central bus %s with a DLQ", rule.ID, targets, cfg.OrgBusArn())
+			continue
+		}
+		role := ref(get(targets[0], "RoleArn"))
+		g := grants(tpl, role)
+		if diff := cmp.Diff(map[string][]string{"events:PutEvents": {cfg.OrgBusArn()}}, dedupe(g)); diff != "" {
+			t.Errorf("forwarding role grants (-want +got):\n%s", diff)
+		}
+	}
+	var want []string
+	for _, r := range routes {
+		b, _ := json.Marshal(RoutePattern(r))
+		want = append(want, string(b)+" "+RouteState(r))
+	}
+	if !sameSet(patterns, want) {
+		t.Errorf("forwarding patterns:\n%s\nwant:\n%s", strings.Join(patterns, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func dedupe(g map[string][]string) map[string][]string {
+	for k, v := range g {
+		slices.Sort(v)
+		g[k] = slices.Compact(v)
+	}
+	return g
+}
+
+// checkAuditRole: trusts the central account only for the three function roles; only IAM reads.
+func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource) {
+	t.Helper()
+	trust := statements(role.Props["AssumeRolePolicyDocument"])
+	var arns []string
+	for _, fn := range AuditRoleTrustedFunctions {
+		arns = append(arns, cfg.FunctionRoleArn(fn))
+	}
+	if len(trust) != 1 || get(trust[0], "Principal", "AWS") != "arn:aws:iam::"+cfg.CentralAccount+":root" ||
+		!sameSet(strs(get(trust[0], "Condition", "ArnEquals", "aws:PrincipalArn")), arns) {
+		t.Errorf("audit role trust %v: want only %v", trust, arns)
+	}
+	var actions []string
+	for a := range grants(tpl, role.ID) {
+		actions = append(actions, a)
+	}
+	want := []string{"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"}
+	if !sameSet(actions, want) {
+		t.Errorf("audit role actions %v, want %v", actions, want)
+	}
+}
