@@ -63,6 +63,9 @@ func Decode(data []byte) (*Event, error) {
 	if err := decodeRecord(recordBytes, &ev.Record, path); err != nil {
 		return nil, err
 	}
+	// Only rootguard's heartbeat puts events of the canary source on the bus; a mark on any
+	// other event (a bare record, a forwarded AWS event) is not honoured.
+	ev.Canary = ev.Canary && ev.Envelope != nil && ev.Envelope.Source == CanarySource
 	return ev, nil
 }
 

@@ -28,6 +28,9 @@ const (
 	SourceControlTower  = "controltower.amazonaws.com"
 )
 
+// CanarySource is the EventBridge source of rootguard's heartbeat canaries (route.CanarySource).
+const CanarySource = "rootguard.canary"
+
 // Event is one CloudTrail record, with the EventBridge envelope fields when it came in one.
 type Event struct {
 	// Envelope is the EventBridge envelope; nil for a bare CloudTrail record.
@@ -71,7 +74,8 @@ type Record struct {
 	// ServiceEventDetails is normalised to an object: a JSON string holding an object is unquoted.
 	ServiceEventDetails *ServiceEventDetails `json:"-"`
 
-	// Canary marks a synthetic heartbeat event (additionalEventData.rootguardCanary).
+	// Canary marks a synthetic heartbeat event: additionalEventData.rootguardCanary is "true" and
+	// the EventBridge source is CanarySource.
 	Canary bool `json:"-"`
 }
 

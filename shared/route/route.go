@@ -17,6 +17,11 @@ const (
 // Functions lists every function, in a fixed order.
 var Functions = []string{RootActivity, SCPGuard, Onboarding, Audit, Notifier}
 
+// CanarySource is the EventBridge source of the heartbeat's synthetic events. The patterns that
+// take it also require the event's account to be the central account (the infrastructure adds
+// that), so no other account can fake a heartbeat.
+const CanarySource = "rootguard.canary"
+
 // Finding events on the rootguard bus.
 const (
 	FindingSource     = "rootguard"
@@ -42,6 +47,9 @@ type Pattern struct {
 	// AllManagementEvents: the rule must be in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
 	// because read-only events matter (root reconnaissance).
 	AllManagementEvents bool
+	// Canary: the heartbeat's pattern; the infrastructure adds an "account" filter (the central
+	// account) and does not forward it from other accounts.
+	Canary bool
 }
 
 // Route is a function and the patterns of the events it takes.
@@ -92,17 +100,33 @@ var Table = []Route{
 				EventSources: []string{"sts.amazonaws.com"},
 				EventNames:   []string{"AssumeRoot"},
 			},
+			{ // The heartbeat's root sign-in canary.
+				Sources:      []string{CanarySource},
+				DetailTypes:  SignInDetailTypes,
+				EventSources: []string{"signin.amazonaws.com"},
+				EventNames:   []string{"ConsoleLogin"},
+				Canary:       true,
+			},
 		},
 	},
 	{
 		Function:  SCPGuard,
 		Forwarded: true, // LeaveOrganization is recorded in the member account.
-		Patterns: []Pattern{{
-			Sources:      []string{"aws.organizations"},
-			DetailTypes:  []string{apiCall},
-			EventSources: []string{"organizations.amazonaws.com"},
-			EventNames:   ProtectionEventNames,
-		}},
+		Patterns: []Pattern{
+			{
+				Sources:      []string{"aws.organizations"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   ProtectionEventNames,
+			},
+			{ // The heartbeat's SCP detach canary.
+				Sources:      []string{CanarySource},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   []string{"DetachPolicy"},
+				Canary:       true,
+			},
+		},
 	},
 	{
 		Function:  Onboarding,
@@ -125,6 +149,13 @@ var Table = []Route{
 				DetailTypes:  []string{apiCall},
 				EventSources: []string{"organizations.amazonaws.com"},
 				EventNames:   []string{"AcceptHandshake"},
+			},
+			{ // The heartbeat's account creation canary.
+				Sources:      []string{CanarySource},
+				DetailTypes:  []string{serviceEvent},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   []string{"CreateAccountResult"},
+				Canary:       true,
 			},
 		},
 	},
