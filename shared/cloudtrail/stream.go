@@ -101,7 +101,8 @@ const (
 // objects: each value). It does not gunzip: wrap a gzip reader around compressed input.
 //
 // The scanner validates JSON syntax as encoding/json does, so that every record it returns is
-// one valid JSON value; the content is not decoded (see Decode and MayMatter). Memory is flat:
+// one valid JSON value; the content is not decoded (see Decode), but what the prefilter needs is
+// noted on the way (RawRecord.MayMatter and RawRecord.CheckShape). Memory is flat:
 // a record is kept only while it is read, and one larger than MaxEventBytes is skipped and
 // reported without being buffered.
 //
@@ -421,9 +422,14 @@ func (s *Stream) scanValue(depth int) error {
 	s.stack = s.stack[:0]
 	limit := maxNesting - depth
 	for {
-		c, ok := s.next()
-		if !ok {
-			return s.eofError()
+		var c byte
+		if s.pos < s.end && s.buf[s.pos] > ' ' { // s.next(), inlined by hand
+			c = s.buf[s.pos]
+		} else {
+			var ok bool
+			if c, ok = s.skipWS(); !ok {
+				return s.eofError()
+			}
 		}
 		pending := s.pendingKey
 		s.pendingKey = 0
@@ -487,9 +493,14 @@ func (s *Stream) scanValue(depth int) error {
 			if n == 0 {
 				return nil
 			}
-			c, ok := s.next()
-			if !ok {
-				return s.eofError()
+			var c byte
+			if s.pos < s.end && s.buf[s.pos] > ' ' { // s.next(), inlined by hand
+				c = s.buf[s.pos]
+			} else {
+				var ok bool
+				if c, ok = s.skipWS(); !ok {
+					return s.eofError()
+				}
 			}
 			top := s.stack[n-1]
 			if c == ',' {
@@ -544,7 +555,11 @@ func (s *Stream) scanKey(c byte, wantRecords bool) (isRecords bool, err error) {
 			s.pendingKey = keySource
 		}
 	}
-	c, ok := s.next()
+	if s.pos < s.end && s.buf[s.pos] == ':' { // the common case
+		s.pos++
+		return isRecords, nil
+	}
+	c, ok := s.skipWS()
 	if !ok {
 		return false, s.eofError()
 	}
@@ -635,7 +650,19 @@ func (s *Stream) scanString() (int, error) {
 	s.pos++
 	for {
 		b := s.buf[s.pos:s.end]
-		i := plainRun(b)
+		i := 0
+		for ; i+8 <= len(b); i += 8 { // plainRun, inlined: most strings are short
+			w := binary.LittleEndian.Uint64(b[i:])
+			q, bs := w^quotes, w^backslashs
+			if m := (((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - spaces) &^ w)) & highBits; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
+		}
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+	stop:
 		s.pos += i
 		if i == len(b) {
 			if !s.fill() {

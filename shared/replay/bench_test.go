@@ -166,7 +166,7 @@ func BenchmarkGunzip(b *testing.B) {
 		}},
 	} {
 		b.Run(impl.name, func(b *testing.B) {
-			b.SetBytes(info.Size())
+			var out int64
 			for b.Loop() {
 				f, err := os.Open(path)
 				if err != nil {
@@ -176,11 +176,15 @@ func BenchmarkGunzip(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{z}, buf); err != nil {
+				n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{z}, buf)
+				if err != nil {
 					b.Fatal(err)
 				}
+				out += n
 				f.Close()
 			}
+			b.ReportMetric(float64(info.Size())*float64(b.N)/b.Elapsed().Seconds()/1e6, "in-MB/s")
+			b.ReportMetric(float64(out)/b.Elapsed().Seconds()/1e6, "out-MB/s")
 		})
 	}
 }

@@ -4,6 +4,11 @@
 // (cloudtrail.MayMatter), decodes those, drops repeated event ids, calls the rule engine in input
 // order and merges repeated findings. Bad inputs are reported with their file and record index
 // and every other input is still evaluated.
+//
+// Records the prefilter drops are never decoded: they are checked only for being valid JSON
+// objects with non-empty string "eventName" and "eventSource" members. A field of the wrong type
+// (userIdentity a string, say) is therefore detected and reported only in records that can raise
+// a finding, which are decoded fully.
 package replay
 
 import (

@@ -69,7 +69,13 @@ type recorder struct {
 }
 
 func (r *recorder) options() Options {
+	return r.optionsParallel(false)
+}
+
+// optionsParallel is options with gunzipping in a read-ahead goroutine or not.
+func (r *recorder) optionsParallel(parallel bool) Options {
 	return Options{
+		parallel: &parallel,
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
 			r.seen = append(r.seen, ev.ID())
 			return []finding.Finding{{ID: "f-" + ev.ID(), Rule: "TEST", EventID: ev.ID()}}
@@ -103,16 +109,15 @@ func TestRunShapes(t *testing.T) {
 		{"concatenated pretty-printed objects", pretty(rootRecord("r-1")) + "\n" + pretty(envelope("eb-2", rootRecord("r-2"))) + pretty(roleRecord("s-3")), []string{"r-1", "r-2"}},
 	}
 	for _, sh := range shapes {
-		for _, gz := range []bool{false, true} {
-			name, data := sh.name, []byte(sh.input)
-			file := "input.json"
-			if gz {
-				name, data, file = name+"/gzip", gzipped(t, sh.input), "input.json.gz"
+		for _, mode := range []string{"plain", "gzip", "gzip read ahead"} {
+			name, data, file := sh.name+"/"+mode, []byte(sh.input), "input.json"
+			if mode != "plain" {
+				data, file = gzipped(t, sh.input), "input.json.gz"
 			}
 			t.Run(name, func(t *testing.T) {
 				dir := writeFiles(t, map[string][]byte{file: data})
 				rec := &recorder{}
-				stats, err := Run(context.Background(), []string{filepath.Join(dir, file)}, rec.options())
+				stats, err := Run(context.Background(), []string{filepath.Join(dir, file)}, rec.optionsParallel(mode == "gzip read ahead"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,6 +150,7 @@ func TestRunWalksInNameOrder(t *testing.T) {
 		"a/readme.md":       []byte("# not read"),
 		"plain.json":        []byte(rootRecord("plain")),
 		"z/.cache/old.json": []byte(rootRecord("cache")),
+		"org.json":          []byte(`{"organization":{"id":"o-1","managementAccountId":"111111111111"},"accounts":[]}`),
 	})
 	rec := &recorder{}
 	paths := []string{dir, filepath.Join(dir, "notes.txt"), filepath.Join(dir, ".hidden.json")}
@@ -183,6 +189,15 @@ func TestRunDedup(t *testing.T) {
 }
 
 func TestRunReportsBadInputs(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read ahead=%v", parallel), func(t *testing.T) { testRunReportsBadInputs(t, parallel) })
+	}
+}
+
+func testRunReportsBadInputs(t *testing.T, parallel bool) {
+	crcContent := "[\n" + rootRecord("c-1") + ",\n" + rootRecord("c-2") + "\n]"
+	badCRC := gzipped(t, crcContent)
+	badCRC[len(badCRC)-8] ^= 0xff // the CRC-32 in the gzip trailer
 	truncated := `{"Records":[` + rootRecord("t-1") + "," + roleRecord("t-2") + "," + rootRecord("t-3")[:40]
 	wrongTyped := strings.Replace(rootRecord("w-2"), `"userIdentity":{`, `"userIdentity":"Root","x":{`, 1)
 	dir := writeFiles(t, map[string][]byte{
@@ -194,13 +209,14 @@ func TestRunReportsBadInputs(t *testing.T) {
 		"6-array.json":       []byte(`[` + rootRecord("a-1") + `, 42, ` + roleRecord("a-3") + `, {"eventName":"X"}]`),
 		"7-bad-gzip.json.gz": append([]byte{0x1f, 0x8b}, []byte("not really gzip")...),
 		"8-good.json.gz":     gzipped(t, rootRecord("g-8")),
+		"9-bad-crc.json.gz":  badCRC,
 	})
 	rec := &recorder{}
-	stats, err := Run(context.Background(), []string{dir, filepath.Join(dir, "missing.json")}, rec.options())
+	stats, err := Run(context.Background(), []string{dir, filepath.Join(dir, "missing.json")}, rec.optionsParallel(parallel))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"g-1", "t-1", "w-1", "w-3", "n-2", "a-1", "g-8"}, rec.seen); diff != "" {
+	if diff := cmp.Diff([]string{"g-1", "t-1", "w-1", "w-3", "n-2", "a-1", "g-8", "c-1", "c-2"}, rec.seen); diff != "" {
 		t.Errorf("events evaluated (-want +got):\n%s", diff)
 	}
 	p := func(name string) string { return filepath.Join(dir, name) }
@@ -212,6 +228,7 @@ func TestRunReportsBadInputs(t *testing.T) {
 		p("6-array.json") + ": record 2: not a CloudTrail event: a JSON number, not an object",
 		p("6-array.json") + ": record 4: not a CloudTrail event: no eventSource",
 		p("7-bad-gzip.json.gz") + ": gunzip: gzip: invalid header",
+		fmt.Sprintf("%s: record 3: read input at byte %d: gzip: invalid checksum; stopped reading the input after 2 records", p("9-bad-crc.json.gz"), len(crcContent)),
 		p("missing.json") + ": stat " + p("missing.json") + ": no such file or directory",
 	}
 	if diff := cmp.Diff(want, rec.errors); diff != "" {
@@ -223,10 +240,16 @@ func TestRunReportsBadInputs(t *testing.T) {
 }
 
 func TestRunSkipsHugeRecord(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read ahead=%v", parallel), func(t *testing.T) { testRunSkipsHugeRecord(t, parallel) })
+	}
+}
+
+func testRunSkipsHugeRecord(t *testing.T, parallel bool) {
 	huge := strings.Replace(rootRecord("h-1"), `"readOnly"`, `"pad":"`+strings.Repeat("x", cloudtrail.MaxEventBytes)+`","readOnly"`, 1)
 	dir := writeFiles(t, map[string][]byte{"big.json.gz": gzipped(t, `{"Records":[`+huge+","+rootRecord("h-2")+"]}")})
 	rec := &recorder{}
-	stats, err := Run(context.Background(), []string{dir}, rec.options())
+	stats, err := Run(context.Background(), []string{dir}, rec.optionsParallel(parallel))
 	if err != nil {
 		t.Fatal(err)
 	}
