@@ -466,13 +466,17 @@ func evalRootCall(id string) func(c *Ctx) []Hit {
 		if ev.EventName == "CreateAccessKey" && ev.Param("userName") != "" {
 			detail = fmt.Sprintf(" (an access key for IAM user %q)", ev.Param("userName"))
 		}
+		remedy := s.Actor() + " confirms the root session was sanctioned and reviews each call it made."
+		if unrestricted && s.Role != finding.Management {
+			remedy += " Restore the protection SCP where it is missing."
+		}
 		return []Hit{{
 			Severity:  sev,
 			AccountID: s.ID,
 			Title:     title,
 			Description: fmt.Sprintf("The root user (%s) called %s%s in the %s %s. %s", ev.Actor(), callName(ev), detail, s.Describe(), where(ev), text) +
 				failedNote(ev),
-			Remediation: s.Actor() + " confirms the root session was sanctioned and reviews each call it made." + map[bool]string{true: " Restore the protection SCP where it is missing.", false: ""}[unrestricted && s.Role != finding.Management],
+			Remediation: remedy,
 			IDParts:     []string{s.ID, sessionKey(ev)},
 			Calls:       []string{callName(ev)},
 		}}
