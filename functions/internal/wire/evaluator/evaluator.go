@@ -1,0 +1,94 @@
+// Package evaluator builds the handlers of the evaluator functions (root-activity, scp-guard,
+// onboarding) and of audit: the rule engine, the live organization facts (awsorg) and the
+// rootguard event bus publisher.
+package evaluator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/rootguard/rootguard/functions/internal/wire"
+	"github.com/rootguard/rootguard/shared/awsorg"
+	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/shared/handler"
+	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/shared/rule"
+)
+
+// liveFacts adapts awsorg.Facts to handler.Facts.
+type liveFacts struct{ f *awsorg.Facts }
+
+func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
+func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
+
+// parts are what every evaluator and the audit share.
+type parts struct {
+	base   *wire.Base
+	engine *rule.Engine
+	facts  handler.Facts
+	bus    *handler.Bus
+}
+
+func build(ctx context.Context, function string) (*parts, error) {
+	b, err := wire.Load(ctx, function)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := rule.NewEngine(b.Config.Rules())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", function, err)
+	}
+	ttl := b.Config.FactsTTL
+	if ttl == 0 {
+		ttl = -1 // awsorg: a negative TTL disables the cache
+	}
+	acfg := awsorg.Config{
+		Mode:     awsorg.Mode(b.Config.RootCredentialsMode),
+		RoleName: b.Config.AuditRoleName,
+		TTL:      ttl,
+		Metrics:  b.Metrics,
+		Logger:   b.Log,
+	}
+	if err := acfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
+	}
+	clients, err := awsorg.LoadClients(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
+	}
+	return &parts{
+		base:   b,
+		engine: eng,
+		facts:  liveFacts{awsorg.New(acfg, clients)},
+		bus:    &handler.Bus{API: eventbridge.NewFromConfig(b.AWS), Name: b.Config.EventBus},
+	}, nil
+}
+
+// New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
+// groups.
+func New(ctx context.Context, function string, groups ...rule.Group) (*handler.Evaluator, error) {
+	p, err := build(ctx, function)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler.Evaluator{
+		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
+		Log: p.base.Log, Metrics: p.base.Metrics,
+	}
+	if function == route.Onboarding {
+		h.OnboardingWait = p.base.Config.OnboardingWait
+	}
+	return h, nil
+}
+
+// Audit builds the handler of the audit function.
+func Audit(ctx context.Context) (*handler.Auditor, error) {
+	p, err := build(ctx, route.Audit)
+	if err != nil {
+		return nil, err
+	}
+	return &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}, nil
+}

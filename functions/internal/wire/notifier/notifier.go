@@ -1,0 +1,43 @@
+// Package notifier builds the notifier function's handler with the delivery channels the
+// configuration enables: the SNS alerts (email) and chat topics and Security Hub.
+package notifier
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/rootguard/rootguard/functions/internal/wire"
+	"github.com/rootguard/rootguard/shared/notify"
+	"github.com/rootguard/rootguard/shared/route"
+)
+
+// New builds the notifier's handler.
+func New(ctx context.Context) (*notify.Handler, error) {
+	b, err := wire.Load(ctx, route.Notifier)
+	if err != nil {
+		return nil, err
+	}
+	cfg := b.Config
+	h := &notify.Handler{Log: b.Log, Metrics: b.Metrics}
+	var snsc *sns.Client
+	if cfg.AlertsTopicARN != "" || cfg.ChatTopicARN != "" {
+		snsc = sns.NewFromConfig(b.AWS)
+	}
+	if cfg.AlertsTopicARN != "" {
+		h.Channels = append(h.Channels, notify.Channel{Name: notify.ChannelAlerts, MinSeverity: cfg.MinSeverityEmail, People: true,
+			Sender: &notify.Alerts{API: snsc, TopicARN: cfg.AlertsTopicARN}})
+	}
+	if cfg.ChatTopicARN != "" {
+		h.Channels = append(h.Channels, notify.Channel{Name: notify.ChannelChat, MinSeverity: cfg.MinSeverityChat, People: true,
+			Sender: &notify.Chat{API: snsc, TopicARN: cfg.ChatTopicARN}})
+	}
+	if cfg.SecurityHub {
+		caller := &notify.CallerAccount{STS: sts.NewFromConfig(b.AWS)}
+		h.Channels = append(h.Channels, notify.Channel{Name: notify.ChannelSecurityHub, MinSeverity: cfg.MinSeveritySecurityHub,
+			Sender: &notify.SecurityHub{API: securityhub.NewFromConfig(b.AWS), Region: b.AWS.Region, Account: caller.Get}})
+	}
+	return h, nil
+}

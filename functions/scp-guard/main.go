@@ -1,0 +1,23 @@
+// Command scp-guard is the rootguard Lambda function that evaluates Organizations policy and
+// structure changes against the protection SCP.
+// Configuration: the ROOTGUARD_* environment variables (see shared/config).
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/rootguard/rootguard/functions/internal/wire"
+	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/shared/rule"
+)
+
+func main() {
+	h, err := evaluator.New(context.Background(), route.SCPGuard, rule.GroupProtection)
+	if err != nil {
+		wire.Exit(err)
+	}
+	lambda.Start(h.Handle)
+}
