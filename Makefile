@@ -69,4 +69,5 @@ $(TOOLS)/goaws:
 clean:
 	rm -rf bin build cdk.out .tools
 
--include infra/make.mk
+include functions/make.mk
+include infra/make.mk

@@ -8,7 +8,7 @@
 #
 # The AWS CDK command line is the one pinned in package.json, installed locally by `npm ci`.
 
-INFRA_FUNCTIONS := root-activity scp-guard onboarding audit notifier
+INFRA_FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 INFRA_BOOTSTRAPS := $(foreach f,$(INFRA_FUNCTIONS),build/arm64/$(f)/bootstrap)
 CDK := node_modules/.bin/cdk
 # Deployable stacks (the member forwarder's stack is synthesized for the StackSet, never deployed).
