@@ -22,6 +22,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rootguard/rootguard/shared/canary"
 	"github.com/rootguard/rootguard/shared/route"
 )
 
@@ -120,7 +121,7 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 			// Placeholder: the real pattern ($or of the route's patterns) is set below.
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})
-		setPattern(rule, RoutePattern(r), RouteState(r))
+		setPattern(rule, CentralPattern(r, cfg.CentralAccount), RouteState(r))
 		rule.AddTarget(c.lambdaTarget(r.Function))
 	}
 	findings := awsevents.NewRule(stack, jsii.String("Route-findings"), &awsevents.RuleProps{
@@ -134,6 +135,11 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 		Description: jsii.String("rootguard: scheduled organization audit"),
 		Schedule:    awsevents.Schedule_Expression(jsii.String(cfg.AuditSchedule)),
 		Targets:     &[]awsevents.IRuleTarget{c.lambdaTarget(route.Audit)},
+	})
+	awsevents.NewRule(stack, jsii.String("HeartbeatSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("rootguard: heartbeat, canary events through the whole pipeline"),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(canary.Schedule())),
+		Targets:     &[]awsevents.IRuleTarget{c.lambdaTarget(route.Heartbeat)},
 	})
 
 	c.addAlarms(cfg)
@@ -257,7 +263,12 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 	}
 	var env map[string]*string
 	wildcards := map[string]string{}
-	if spec.Detector {
+	switch {
+	case spec.Name == route.Heartbeat:
+		// The canaries go on the central organization bus, and nowhere else.
+		statements = append(statements, allow([]string{"events:PutEvents"}, []string{*c.OrgBus.EventBusArn()}))
+		env = map[string]*string{"ROOTGUARD_EVENT_BUS": c.OrgBus.EventBusName()}
+	case spec.Detector:
 		detector, reasons := c.detectorStatements(spec.Name, cfg)
 		statements, wildcards = append(statements, detector...), reasons
 		env = map[string]*string{
@@ -269,7 +280,7 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
 		}
-	} else {
+	default:
 		statements = append(statements, c.notifierStatements(cfg)...)
 		env = map[string]*string{
 			"ROOTGUARD_ALERTS_TOPIC_ARN":         c.AlertsTopic.TopicArn(),
@@ -416,7 +427,8 @@ func (c *Central) notifierStatements(cfg Config) []awsiam.PolicyStatement {
 	return out
 }
 
-// addAlarms: function errors and throttles, queue depth, audit not run; all to the alerts topic.
+// addAlarms: function errors and throttles, queue depth, audit not run, and the heartbeat (one
+// alarm per canary rule, as package canary defines them); all to the alerts topic.
 func (c *Central) addAlarms(cfg Config) {
 	action := awscloudwatchactions.NewSnsAction(c.AlertsTopic)
 	add := func(id, description string, metric awscloudwatch.IMetric, op awscloudwatch.ComparisonOperator, threshold float64, periods int, missing awscloudwatch.TreatMissingData) {
@@ -456,4 +468,39 @@ func (c *Central) addAlarms(cfg Config) {
 	})
 	add("audit-not-run", fmt.Sprintf("rootguard audit has not run for two scheduled periods (%s, every %s)", cfg.AuditSchedule, cfg.AuditInterval),
 		invocations, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, 2, awscloudwatch.TreatMissingData_BREACHING)
+	// The heartbeat: one alarm per canary rule, on the notifier's count of canary findings.
+	for _, a := range canary.Alarms() {
+		dims := map[string]*string{}
+		for _, d := range a.Dimensions {
+			dims[d.Name] = jsii.String(d.Value)
+		}
+		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(a.Namespace),
+			MetricName:    jsii.String(a.Metric),
+			DimensionsMap: &dims,
+			Statistic:     jsii.String(a.Statistic),
+			Period:        awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds())),
+		})
+		awscloudwatch.NewAlarm(c.Stack, jsii.String(a.Name), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String("rootguard-" + a.Name),
+			AlarmDescription:   jsii.String(a.Description),
+			Metric:             m,
+			ComparisonOperator: comparisonOperators[a.Comparison],
+			Threshold:          jsii.Number(a.Threshold),
+			EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
+			DatapointsToAlarm:  jsii.Number(float64(a.DatapointsToAlarm)),
+			TreatMissingData:   treatMissingData[a.TreatMissingData],
+		}).AddAlarmAction(action)
+	}
 }
+
+// The CDK spellings of the alarm settings of package canary (CloudFormation's).
+var (
+	comparisonOperators = map[string]awscloudwatch.ComparisonOperator{
+		canary.ComparisonLessThanThreshold: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+	}
+	treatMissingData = map[string]awscloudwatch.TreatMissingData{
+		canary.TreatMissingDataBreaching:    awscloudwatch.TreatMissingData_BREACHING,
+		canary.TreatMissingDataNotBreaching: awscloudwatch.TreatMissingData_NOT_BREACHING,
+	}
+)

@@ -21,9 +21,9 @@ import (
 const MaxTemplateBody = 51200
 
 // addForwarders puts, on the account's default bus, one rule per route that sends the route's
-// events to the central bus through a role allowed only events:PutEvents on that bus. Delivery
-// failures wait in a dead-letter queue (SQS-managed encryption: no key to pay for in every
-// account and region).
+// events (never the heartbeat's canaries: see ForwardPattern) to the central bus through a role
+// allowed only events:PutEvents on that bus. Delivery failures wait in a dead-letter queue
+// (SQS-managed encryption: no key to pay for in every account and region).
 func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 	central := awsevents.EventBus_FromEventBusArn(stack, jsii.String("CentralBus"), jsii.String(cfg.OrgBusArn()))
 	role := awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
@@ -39,11 +39,15 @@ func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 	})
 	suppressDLQ(dlq, "the forwarding rules' central-bus targets")
 	for _, r := range routes {
+		pattern := ForwardPattern(r)
+		if pattern == nil {
+			continue
+		}
 		rule := awsevents.NewRule(stack, jsii.String("Forward-"+r.Function), &awsevents.RuleProps{
 			Description:  jsii.String("rootguard: forward the events of " + r.Function + " to the central bus (generated from the routing table)"),
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})
-		setPattern(rule, RoutePattern(r), RouteState(r))
+		setPattern(rule, pattern, RouteState(r))
 		// The target adds events:PutEvents on the central bus (and only that) to the role.
 		rule.AddTarget(awseventstargets.NewEventBus(central, &awseventstargets.EventBusProps{Role: role, DeadLetterQueue: dlq}))
 	}

@@ -35,15 +35,46 @@ func EventPattern(p route.Pattern) map[string]any {
 	return out
 }
 
-// RoutePattern returns the one event pattern of a function's rule: its only pattern, or the
-// "$or" of all of them.
-func RoutePattern(r route.Route) map[string]any {
-	if len(r.Patterns) == 1 {
-		return EventPattern(r.Patterns[0])
-	}
-	var or []any
+// CentralPattern returns the one event pattern of a function's rule on the central bus: its only
+// pattern, or the "$or" of all of them. A heartbeat (canary) pattern also requires the event's
+// account to be the central account, where the heartbeat function puts the canaries: no other
+// account of the organization can fake a heartbeat on the central bus.
+func CentralPattern(r route.Route, centralAccount string) map[string]any {
+	var out []map[string]any
 	for _, p := range r.Patterns {
-		or = append(or, EventPattern(p))
+		ep := EventPattern(p)
+		if p.Canary {
+			ep["account"] = []string{centralAccount}
+		}
+		out = append(out, ep)
+	}
+	return anyOf(out)
+}
+
+// ForwardPattern returns the pattern of a forwarding rule of a route: its patterns without the
+// heartbeat's (canaries are put on the central bus directly, never forwarded). It is nil when
+// nothing of the route is forwarded.
+func ForwardPattern(r route.Route) map[string]any {
+	var out []map[string]any
+	for _, p := range r.Patterns {
+		if !p.Canary {
+			out = append(out, EventPattern(p))
+		}
+	}
+	return anyOf(out)
+}
+
+// anyOf is the one pattern matching any of patterns: the only one, or their "$or" (nil for none).
+func anyOf(patterns []map[string]any) map[string]any {
+	switch len(patterns) {
+	case 0:
+		return nil
+	case 1:
+		return patterns[0]
+	}
+	or := make([]any, len(patterns))
+	for i, p := range patterns {
+		or[i] = p
 	}
 	return map[string]any{"$or": or}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/shared/canary"
 	"github.com/rootguard/rootguard/shared/route"
 )
 
@@ -88,6 +89,7 @@ func TestCentralEnvironment(t *testing.T) {
 			tpl := s.central()
 			fns := functionIDs(t, tpl)
 			findingsBus := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).ID
+			orgBus := one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName).ID
 			alerts := one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID
 			table := resourcesOf(tpl, "AWS::DynamoDB::Table")[0].ID
 			chat := ""
@@ -112,10 +114,15 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_MIN_SEVERITY_SECURITYHUB": s.cfg.MinSeveritySecurityHub,
 				"ROOTGUARD_DEDUP_TABLE":              "${" + table + "}",
 			}
+			// The heartbeat puts its canaries on the organization bus.
+			heartbeat := map[string]string{"ROOTGUARD_EVENT_BUS": "${" + orgBus + "}"}
 			for _, fn := range route.Functions {
 				want := detector
-				if fn == route.Notifier {
+				switch fn {
+				case route.Notifier:
 					want = notifier
+				case route.Heartbeat:
+					want = heartbeat
 				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
@@ -149,11 +156,12 @@ func TestCentralRules(t *testing.T) {
 		route.Notifier: {bus: findingsBus, state: StateEnabled, pattern: map[string]any{
 			"source": []any{"rootguard"}, "detail-type": []any{"RootGuard Finding"},
 		}},
-		route.Audit: {state: StateEnabled, schedule: s.cfg.AuditSchedule},
+		route.Audit:     {state: StateEnabled, schedule: s.cfg.AuditSchedule},
+		route.Heartbeat: {state: StateEnabled, schedule: canary.Schedule()},
 	}
 	for _, r := range route.Table {
 		var p map[string]any
-		b, _ := json.Marshal(RoutePattern(r))
+		b, _ := json.Marshal(CentralPattern(r, s.cfg.CentralAccount))
 		_ = json.Unmarshal(b, &p)
 		wants[r.Function] = want{bus: orgBus, state: RouteState(r), pattern: p}
 	}
@@ -345,9 +353,14 @@ func TestCentralAlarms(t *testing.T) {
 			alerts := one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID
 			type key struct{ metric, target string }
 			alarms := map[key]map[string]any{}
+			heartbeats := 0
 			for _, a := range resourcesOf(tpl, "AWS::CloudWatch::Alarm") {
 				if actions, _ := a.Props["AlarmActions"].([]any); len(actions) != 1 || ref(actions[0]) != alerts {
 					t.Errorf("alarm %v notifies %v, want the alerts topic", a.Props["AlarmName"], a.Props["AlarmActions"])
+				}
+				if a.Props["Namespace"] == canary.MetricNamespace { // checked by TestHeartbeatAlarms
+					heartbeats++
+					continue
 				}
 				dim := ref(get(a.Props, "Dimensions", 0, "Value"))
 				if dim == "" {
@@ -386,6 +399,9 @@ func TestCentralAlarms(t *testing.T) {
 			}
 			if n := len(alarms); n != 2*len(route.Functions)+len(queues)+1 {
 				t.Errorf("%d alarms, want errors and throttles per function, one per queue, and audit-not-run", n)
+			}
+			if heartbeats != len(canary.Alarms()) {
+				t.Errorf("%d heartbeat alarms, want %d", heartbeats, len(canary.Alarms()))
 			}
 		})
 	}
@@ -426,7 +442,7 @@ func TestCentralGrants(t *testing.T) {
 					t.Errorf("%s organizations:ListAccounts granted=%v, want only for audit", fn, audits)
 				}
 				_, reads := g["organizations:DescribePolicy"]
-				if reads != (fn != route.Notifier) {
+				if reads != isDetector(fn) {
 					t.Errorf("%s organizations:DescribePolicy granted=%v", fn, reads)
 				}
 				_, imports := g["securityhub:BatchImportFindings"]
@@ -439,9 +455,12 @@ func TestCentralGrants(t *testing.T) {
 						t.Errorf("BatchImportFindings on %v, want the default product %s", r, product)
 					}
 				}
-				_, puts := g["events:PutEvents"]
-				if puts != (fn != route.Notifier) {
-					t.Errorf("%s events:PutEvents granted=%v", fn, puts)
+				bus := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).ID
+				if fn == route.Heartbeat {
+					bus = one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName).ID
+				}
+				if puts, ok := g["events:PutEvents"]; ok != (fn != route.Notifier) || (ok && !slices.Equal(puts, []string{"${" + bus + ".Arn}"})) {
+					t.Errorf("%s events:PutEvents on %v (granted=%v): want the findings bus for detectors, the organization bus for heartbeat, none for notifier", fn, puts, ok)
 				}
 			}
 		})
@@ -579,7 +598,10 @@ func checkForwarders(t *testing.T, cfg Config, tpl map[string]any, routes []rout
 	}
 	var want []string
 	for _, r := range routes {
-		b, _ := json.Marshal(RoutePattern(r))
+		b, _ := json.Marshal(ForwardPattern(r))
+		if strings.Contains(string(b), route.CanarySource) {
+			t.Errorf("the forwarding pattern of %s takes canaries: %s", r.Function, b)
+		}
 		want = append(want, string(b)+" "+RouteState(r))
 	}
 	if !sameSet(patterns, want) {
@@ -615,4 +637,10 @@ func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource)
 	if !sameSet(actions, want) {
 		t.Errorf("audit role actions %v, want %v", actions, want)
 	}
+}
+
+// isDetector reports whether a function evaluates events or the organization.
+func isDetector(fn string) bool {
+	i := slices.IndexFunc(FunctionSpecs, func(s FunctionSpec) bool { return s.Name == fn })
+	return i >= 0 && FunctionSpecs[i].Detector
 }

@@ -270,6 +270,10 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		if c.AlertsTopicARN == "" && c.ChatTopicARN == "" && !c.SecurityHub {
 			bad(EnvAlertsTopicARN+", "+EnvChatTopicARN+", "+EnvSecurityHub, "no delivery channel is enabled: set a topic ARN or %s=true", EnvSecurityHub)
 		}
+	case route.Heartbeat: // ROOTGUARD_EVENT_BUS is the central organization bus the canaries are put on.
+		if !isBus(c.EventBus) {
+			bad(EnvEventBus, "%q is not the name or ARN of the central rootguard bus the heartbeat puts its canaries on", c.EventBus)
+		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown function %q (want one of %s)", function, strings.Join(route.Functions, ", ")))
 	}

@@ -91,8 +91,7 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 		h.refuse(ev.ID(), err)
 		return err
 	}
-	h.Facts.Invalidate(ev)
-	facts := h.Facts.For(ctx)
+	facts := h.factsFor(ctx, ev)
 	if h.OnboardingWait > 0 {
 		h.settle(ctx, facts, ev)
 	}

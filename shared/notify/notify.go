@@ -5,6 +5,14 @@
 // error is classified retryable or permanent in one place (package fault). No finding is dropped
 // silently: a channel that fails makes the invocation fail, so that Lambda retries it and then
 // keeps the event in the on-failure destination.
+//
+// Delivery is exactly once per channel when a Ledger is set (DynamoLedger on the state table):
+// before sending to a channel the handler claims it on the finding's record with a conditional
+// write, and records it delivered afterwards, so a duplicate event or a retry delivers only the
+// channels still missing, and two notifiers racing on one finding never both send. A finding
+// whose severity rises (a root session's later calls) is delivered again, once per channel, at
+// the new severity. When the record cannot be read or written at all the finding is still sent
+// (a possible duplicate is better than a lost alert) and the failure is logged.
 package notify
 
 import (
@@ -13,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -52,6 +61,15 @@ type Handler struct {
 	Channels []Channel
 	Log      *slog.Logger
 	Metrics  *metric.Recorder
+	// Ledger, when set, records deliveries so that nothing is delivered twice (see Ledger).
+	Ledger Ledger
+	// Lease is how long a channel's claim lasts (default DefaultLease); a send is stopped
+	// LeaseMargin before it ends.
+	Lease time.Duration
+	// Now is the clock (default time.Now) and Sleep waits (default: a timer that stops at the
+	// context's end); tests replace them.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // findingEvent is the EventBridge event the bus rule hands the notifier.
@@ -110,34 +128,131 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	return nil
 }
 
-// Deliver sends one finding to every channel that takes it, and returns the joined channel
-// failures.
+// Deliver sends one finding to every channel that takes it and has not received it yet (a
+// heartbeat canary to none: it is counted, see canary), and returns the joined channel failures.
 func (h *Handler) Deliver(ctx context.Context, f finding.Finding) error {
-	var errs []error
-	attrs := func(ch string) []any {
-		return []any{"channel", ch, "findingId", f.ID, "eventId", f.EventID, "rule", f.Rule, "severity", f.Severity.String(), "accountId", f.AccountID}
+	if h.canary(f) {
+		return nil
 	}
+	var errs []error
 	for _, ch := range h.Channels {
+		attrs := []any{"channel", ch.Name, "findingId", f.ID, "eventId", f.EventID, "rule", f.Rule, "severity", f.Severity.String(), "accountId", f.AccountID}
 		switch {
 		case f.Severity < ch.MinSeverity:
-			h.Log.Info("not sent: below the channel's minimum severity", append(attrs(ch.Name), "minSeverity", ch.MinSeverity.String())...)
+			h.Log.Info("not sent: below the channel's minimum severity", append(attrs, "minSeverity", ch.MinSeverity.String())...)
 			continue
 		case f.Canary && ch.People:
-			h.Log.Info("not sent: canary finding", attrs(ch.Name)...)
+			h.Log.Info("not sent: canary finding", attrs...)
 			continue
 		}
-		if err := fault.Classified(ch.Name, ch.Sender.Send(ctx, []finding.Finding{f})); err != nil {
+		sent, err := h.deliver(ctx, f, ch, attrs)
+		if err != nil {
 			var de *fault.Error
 			retryable := errors.As(err, &de) && de.Retryable
-			h.Log.Error("delivery failed", append(attrs(ch.Name), "retryable", retryable, "error", err.Error())...)
+			h.Log.Error("delivery failed", append(attrs, "retryable", retryable, "error", err.Error())...)
 			h.Metrics.Add(metric.DeliveryFailures, 1, metric.Dim{Name: "Channel", Value: ch.Name})
 			errs = append(errs, err)
 			continue
 		}
-		h.Log.Info("delivered", attrs(ch.Name)...)
-		h.Metrics.Add(metric.Deliveries, 1, metric.Dim{Name: "Channel", Value: ch.Name})
+		if sent {
+			h.Log.Info("delivered", attrs...)
+			h.Metrics.Add(metric.Deliveries, 1, metric.Dim{Name: "Channel", Value: ch.Name})
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// deliver sends one finding to one channel under the channel's claim; sent is false when the
+// channel had already received it. Every error is a classified *fault.Error.
+func (h *Handler) deliver(ctx context.Context, f finding.Finding, ch Channel, attrs []any) (sent bool, err error) {
+	if h.Ledger == nil {
+		return true, fault.Classified(ch.Name, ch.Sender.Send(ctx, []finding.Finding{f}))
+	}
+	c, err := h.claim(ctx, KeyOf(f), ch.Name)
+	switch {
+	case errors.Is(err, ErrDelivered):
+		h.Log.Info("not sent: already delivered", attrs...)
+		return false, nil
+	case errors.As(err, new(*BusyError)):
+		// Another invocation is still sending: retrying later finds it delivered, or its claim
+		// expired and takes it over.
+		return false, &fault.Error{Channel: ch.Name, Retryable: true, Err: err}
+	case err != nil:
+		if ctx.Err() != nil {
+			return false, fault.Classified(ch.Name, err)
+		}
+		h.Log.Error("delivery record unavailable: sending without it (a retry may send again)", append(attrs, "error", err.Error())...)
+		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "ledger"})
+		return true, fault.Classified(ch.Name, ch.Sender.Send(ctx, []finding.Finding{f}))
+	}
+	sctx, cancel := context.WithDeadline(ctx, c.Until.Add(-LeaseMargin))
+	serr := ch.Sender.Send(sctx, []finding.Finding{f})
+	cancel()
+	if serr != nil {
+		if rerr := h.Ledger.Release(context.WithoutCancel(ctx), c); rerr != nil {
+			h.Log.Warn("claim not released: a retry waits for it to expire", append(attrs, "error", rerr.Error())...)
+		}
+		return false, fault.Classified(ch.Name, serr)
+	}
+	if derr := h.Ledger.Done(context.WithoutCancel(ctx), c, h.now()); derr != nil {
+		// Sent: failing now would only make a retry send again.
+		msg := "delivered, but not recorded: a retry may send again"
+		if errors.Is(derr, ErrDuplicate) {
+			msg = "delivered twice"
+		}
+		h.Log.Error(msg, append(attrs, "error", derr.Error())...)
+		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "ledger"})
+	}
+	return true, nil
+}
+
+// claim takes the channel's claim, waiting while another invocation holds it: until that one
+// has delivered (ErrDelivered), released or let its claim expire, or until the invocation's
+// deadline comes near (the *BusyError is returned).
+func (h *Handler) claim(ctx context.Context, key Key, channel string) (Claim, error) {
+	lease := h.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	sleep := h.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	wait := 50 * time.Millisecond
+	for {
+		c, err := h.Ledger.Claim(ctx, key, channel, h.now(), lease)
+		var busy *BusyError
+		if !errors.As(err, &busy) {
+			return c, err
+		}
+		now := h.now()
+		d := min(wait, busy.Until.Sub(now)+10*time.Millisecond)
+		if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl.Add(-2*LeaseMargin)) {
+			return Claim{}, err
+		}
+		if err := sleep(ctx, max(d, time.Millisecond)); err != nil {
+			return Claim{}, busy
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (h *Handler) flush() {

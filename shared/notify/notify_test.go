@@ -79,7 +79,7 @@ func TestHandlerChannels(t *testing.T) {
 		{name: "critical to every channel", f: sample("f-1", finding.Critical), want: [3]bool{true, true, true}},
 		{name: "low below chat minimum", f: sample("f-2", finding.Low), want: [3]bool{true, false, true}},
 		{name: "informational only to security hub", f: sample("f-3", finding.Informational), want: [3]bool{false, false, true}},
-		{name: "canary never to people", f: func() finding.Finding { f := sample("f-4", finding.Critical); f.Canary = true; return f }(), want: [3]bool{false, false, true}},
+		{name: "canary to no channel, not even Security Hub", f: func() finding.Finding { f := sample("f-4", finding.Critical); f.Canary = true; return f }(), want: [3]bool{false, false, false}},
 		{
 			name: "failed channels reported, others still sent", f: sample("f-5", finding.High),
 			errs: [3]error{deleted, nil, throttled}, want: [3]bool{true, true, true},

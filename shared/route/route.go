@@ -12,10 +12,13 @@ const (
 	Onboarding   = "onboarding"
 	Audit        = "audit"
 	Notifier     = "notifier"
+	// Heartbeat puts the canary events (package canary) on the central bus on a schedule; no
+	// route takes events to it.
+	Heartbeat = "heartbeat"
 )
 
 // Functions lists every function, in a fixed order.
-var Functions = []string{RootActivity, SCPGuard, Onboarding, Audit, Notifier}
+var Functions = []string{RootActivity, SCPGuard, Onboarding, Audit, Notifier, Heartbeat}
 
 // CanarySource is the EventBridge source of the heartbeat's synthetic events. The patterns that
 // take it also require the event's account to be the central account (the infrastructure adds
