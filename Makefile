@@ -56,8 +56,13 @@ fuzz:
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
-## tools: pinned test tools into .tools/bin.
-tools: $(TOOLS)/aws-lambda-rie $(TOOLS)/goaws
+## tools: pinned test tools into .tools/bin, and the npm packages of package-lock.json (dynalite, cdk) into node_modules/.
+tools: $(TOOLS)/aws-lambda-rie $(TOOLS)/goaws node_modules/.bin/dynalite
+
+# node_modules/go.mod makes Go treat node_modules as another module (see infra/make.mk).
+node_modules/.bin/dynalite:
+	npm ci --no-audit --no-fund
+	printf 'module rootguard.invalid/node_modules\n' > node_modules/go.mod
 
 $(TOOLS)/aws-lambda-rie:
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)

@@ -21,10 +21,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rootguard/rootguard/functions/internal/sample"
 	"github.com/rootguard/rootguard/shared/awsfake"
+	"github.com/rootguard/rootguard/shared/awsfake/dynalite"
+	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/handler"
@@ -66,7 +69,13 @@ type e2e struct {
 	env      []string
 	notifier *lambdaFn
 	running  map[string]*lambdaFn // evaluators of the current sample
+	dyn      *dynalite.Server
+	// seed is the state table as the first audit left it: each sample starts from it.
+	seed []map[string]ddbtypes.AttributeValue
 }
+
+// stateTable is the DynamoDB state table of the test (ROOTGUARD_DEDUP_TABLE).
+const stateTable = "rootguard-state"
 
 type topic struct{ arn, queueURL, queueARN string }
 
@@ -94,8 +103,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("facts unreadable fail closed", func(t *testing.T) { h.failClosed(t) })
-	t.Run("canary findings reach no person", func(t *testing.T) { h.canary(t) })
+	t.Run("canary findings reach no channel", func(t *testing.T) { h.canary(t) })
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
+	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
 	h.stopEvaluators()
 }
 
@@ -109,7 +119,15 @@ func throttled(f *awsfake.Server) int {
 	return n
 }
 
-func setup(t *testing.T) *e2e {
+// setupOptions change the environment for a test.
+type setupOptions struct {
+	// snsEndpoint, when set, gives the SNS endpoint the functions use in front of goaws's.
+	snsEndpoint func(t *testing.T, goaws string) string
+}
+
+func setup(t *testing.T) *e2e { return setupWith(t, setupOptions{}) }
+
+func setupWith(t *testing.T, opts setupOptions) *e2e {
 	t.Helper()
 	dir := t.TempDir()
 	rie := tool(t, []string{"aws-lambda-rie"}, riePackage)
@@ -149,12 +167,20 @@ func setup(t *testing.T) *e2e {
 	})
 	h.alerts = h.createTopic(t, "rootguard-alerts")
 	h.chat = h.createTopic(t, "rootguard-chat")
+	snsEndpoint := h.sns.endpoint
+	if opts.snsEndpoint != nil {
+		snsEndpoint = opts.snsEndpoint(t, h.sns.endpoint)
+	}
+	h.dyn = dynalite.Start(t)
+	h.dyn.CreateTable(t, stateTable)
 
 	env := map[string]string{
 		"PATH":                               os.Getenv("PATH"),
 		"HOME":                               dir,
 		"TZ":                                 "UTC",
-		"AWS_ENDPOINT_URL_SNS":               h.sns.endpoint,
+		"AWS_ENDPOINT_URL_SNS":               snsEndpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB":          h.dyn.Endpoint,
+		"ROOTGUARD_DEDUP_TABLE":              stateTable,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":        "30",
 		"ROOTGUARD_STAX_DOMAINS":             staxDomains,
 		"ROOTGUARD_EVENT_BUS":                busName,
@@ -180,7 +206,35 @@ func setup(t *testing.T) *e2e {
 	sort.Strings(h.env)
 	h.notifier = startLambda(t, h.rie, route.Notifier, h.bins[route.Notifier], h.env)
 	t.Cleanup(h.notifier.proc.stop)
+
+	// The deployed audit runs on a schedule: its first run records the protection SCPs in the
+	// state table, which scp-guard reads the state before a change from. Each sample starts from
+	// the table as this run left it (see sample).
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h.runAudit(ctx, t)
+	h.stopEvaluators()
+	if h.seed, err = h.dyn.Items(ctx, stateTable); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range h.protects {
+		if !slices.ContainsFunc(h.seed, func(it map[string]ddbtypes.AttributeValue) bool {
+			v, _ := it["id"].(*ddbtypes.AttributeValueMemberS)
+			return v != nil && v.Value == awsorg.PolicyKeyPrefix+id
+		}) {
+			t.Fatalf("the first audit did not record protection SCP %s in the state table: %d items", id, len(h.seed))
+		}
+	}
 	return h
+}
+
+// resetState makes the state table hold what the first audit left: the protection SCPs as in
+// events/org.json, and no delivery record.
+func (h *e2e) resetState(ctx context.Context, t testing.TB) {
+	t.Helper()
+	if err := h.dyn.Reset(ctx, stateTable, h.seed); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (h *e2e) origDoc(t testing.TB) org.SnapshotDoc {
@@ -296,12 +350,12 @@ func (h *e2e) sample(t *testing.T, path string) {
 	}()
 	want := expectationOf(t, path)
 	events := readEvents(t, path)
+	// The sample is replayed alone against events/org.json: the organization, and what rootguard
+	// recorded of it, are as the first audit found them.
 	if err := h.fake.Update(func(d *org.SnapshotDoc) { *d = h.origDoc(t) }); err != nil {
 		t.Fatal(err)
 	}
-	if needsPolicyMemory(events) {
-		h.prime(ctx, t)
-	}
+	h.resetState(ctx, t)
 	busStart, hubStart := len(h.fake.Events()), len(h.fake.Findings())
 
 	for i, raw := range events {
@@ -347,49 +401,6 @@ func (h *e2e) sample(t *testing.T, path string) {
 		}
 	}
 	h.checkDeliveries(t, findings, h.fake.Findings()[hubStart:])
-}
-
-// needsPolicyMemory reports whether a sample updates a policy: its rules compare the new content
-// with the previous one, which live facts know only when they recorded the policy earlier.
-func needsPolicyMemory(events [][]byte) bool {
-	for _, raw := range events {
-		if ev, err := cloudtrail.Decode(raw); err == nil && ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "UpdatePolicy" {
-			return true
-		}
-	}
-	return false
-}
-
-// prime gives the fresh scp-guard the memory a deployed one has: it reads each protection SCP
-// through a failed DetachPolicy (a call that changed nothing), so that the facts record the
-// policies' content before the sample changes them. The findings of these events are set aside.
-func (h *e2e) prime(ctx context.Context, t testing.TB) {
-	t.Helper()
-	for _, id := range h.protects {
-		detail := map[string]any{
-			"eventVersion":       "1.08",
-			"userIdentity":       map[string]any{"type": "AssumedRole", "arn": "arn:aws:sts::" + h.mgmt + ":assumed-role/rootguard-e2e/prime", "accountId": h.mgmt},
-			"eventTime":          "2026-11-01T00:00:00Z",
-			"eventSource":        "organizations.amazonaws.com",
-			"eventName":          "DetachPolicy",
-			"awsRegion":          "us-east-1",
-			"sourceIPAddress":    "192.0.2.1",
-			"errorCode":          "AccessDeniedException",
-			"errorMessage":       "rootguard end-to-end test: priming",
-			"requestParameters":  map[string]string{"policyId": id, "targetId": h.rootID},
-			"eventID":            "prime-" + id,
-			"readOnly":           false,
-			"eventType":          "AwsApiCall",
-			"recipientAccountId": h.mgmt,
-		}
-		raw, _ := json.Marshal(map[string]any{
-			"version": "0", "id": "prime-" + id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations",
-			"account": h.mgmt, "time": "2026-11-01T00:00:00Z", "region": "us-east-1", "resources": []string{}, "detail": detail,
-		})
-		if err := h.evaluator(t, route.SCPGuard).invoke(ctx, raw); err != nil {
-			t.Fatalf("prime scp-guard with %s: %v", id, err)
-		}
-	}
 }
 
 // apply changes the fake organization as the event did (the replay's overlay semantics).
@@ -476,12 +487,21 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 	if err != nil {
 		t.Fatalf("chat queue: %v", err)
 	}
+	// A finding is delivered once per channel and severity (the state table's delivery
+	// records): its repeats on the bus (a duplicate event, a root session's later calls at the
+	// same severity) are not sent again. Canary findings are sent to no channel.
 	var wantEmail, wantChat, wantHub []finding.Finding
+	seen := map[string]bool{}
 	for _, f := range findings {
-		if f.Severity >= minEmail && !f.Canary {
+		if key := f.ID + " " + f.Severity.String(); f.Canary || seen[key] {
+			continue
+		} else {
+			seen[key] = true
+		}
+		if f.Severity >= minEmail {
 			wantEmail = append(wantEmail, f)
 		}
-		if f.Severity >= minChat && !f.Canary {
+		if f.Severity >= minChat {
 			wantChat = append(wantChat, f)
 		}
 		if f.Severity >= minSecHub {
@@ -502,7 +522,9 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 		}
 	}
 	for _, f := range wantEmail {
-		i := slices.IndexFunc(emails, func(m snsEnvelope) bool { return strings.Contains(m.Message, f.ID) })
+		i := slices.IndexFunc(emails, func(m snsEnvelope) bool {
+			return strings.Contains(m.Message, f.ID) && m.MessageAttributes["severity"]["Value"] == f.Severity.String()
+		})
 		if i < 0 {
 			t.Errorf("no email for finding %s (%s %s)", f.ID, f.Rule, f.Severity)
 			continue
@@ -569,11 +591,13 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 			continue
 		}
 		id, _ := a["Id"].(string)
-		byID[id] = a
+		sev, _ := a["Severity"].(map[string]any)
+		label, _ := sev["Label"].(string)
+		byID[id+" "+label] = a
 	}
 	caller := h.fake.CallerAccount()
 	for _, f := range wantHub {
-		a, ok := byID[f.ID]
+		a, ok := byID[f.ID+" "+f.Severity.String()]
 		if !ok {
 			t.Errorf("Security Hub did not receive finding %s (%s %s)", f.ID, f.Rule, f.Severity)
 			continue
@@ -642,7 +666,7 @@ func (h *e2e) failClosed(t *testing.T) {
 	}
 }
 
-// canary: a synthetic heartbeat event's finding reaches Security Hub and no SNS topic.
+// canary: a synthetic heartbeat event's finding is counted by the notifier and reaches no channel.
 func (h *e2e) canary(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -680,18 +704,11 @@ func (h *e2e) canary(t *testing.T) {
 }
 
 // undeliverable: a Security Hub that fails and a deleted SNS topic each make the notifier
-// invocation fail with an error naming the channel.
+// invocation fail with an error naming the channel; once repaired, the retry delivers only the
+// channel that failed (the state table records the others as delivered).
 func (h *e2e) undeliverable(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	f := finding.Finding{
-		ID: "root-signin-e2e-undeliverable", Rule: "ROOT-SIGNIN", Severity: finding.High, AccountID: "333333333333",
-		AccountName: "acme-web-prod", Ownership: finding.CustomerOwned, AccountRole: finding.Member,
-		Title: "Root sign-in", Description: "A root sign-in.", Remediation: "Confirm it.", EventID: "e2e-undeliverable",
-		EventName: "ConsoleLogin", EventTime: "2026-11-20T10:00:00Z", Region: "us-east-1", Actor: "Root",
-	}
-	ev := busEvent(awsfake.Event{Source: route.FindingSource, DetailType: route.FindingDetailType, Detail: string(f.JSON()), Time: time.Now(), Account: h.mgmt}, 0)
-
 	cases := []struct {
 		name    string
 		channel string
@@ -720,8 +737,13 @@ func (h *e2e) undeliverable(t *testing.T) {
 			repair: func(t *testing.T) { h.alerts = h.createTopic(t, "rootguard-alerts") },
 		},
 	}
-	for _, c := range cases {
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			f := e2eFinding(fmt.Sprintf("root-signin-e2e-undeliverable-%d", i))
+			ev := busEvent(awsfake.Event{Source: route.FindingSource, DetailType: route.FindingDetailType, Detail: string(f.JSON()), Time: time.Now(), Account: h.mgmt}, i)
+			_, _ = h.sns.drain(h.alerts.queueURL)
+			_, _ = h.sns.drain(h.chat.queueURL)
+			hubStart := len(h.fake.Findings())
 			c.break_(t)
 			err := h.notifier.invoke(ctx, ev)
 			c.repair(t)
@@ -732,13 +754,80 @@ func (h *e2e) undeliverable(t *testing.T) {
 			if !strings.Contains(fe.Message, "deliver to "+c.channel) {
 				t.Errorf("error %q does not name the channel %s", fe.Message, c.channel)
 			}
-			// The other channels were still tried: drain them for the next case.
-			_, _ = h.sns.drain(h.alerts.queueURL)
-			_, _ = h.sns.drain(h.chat.queueURL)
+			// Lambda retries the failed invocation: only the failed channel is sent again.
+			if err := h.notifier.invoke(ctx, ev); err != nil {
+				t.Fatalf("retry after repair: %v", err)
+			}
+			h.checkOnce(t, f, h.fake.Findings()[hubStart:])
 		})
 	}
-	// Repaired: the same event is delivered.
-	if err := h.notifier.invoke(ctx, ev); err != nil {
-		t.Errorf("after repair: %v", err)
+}
+
+// duplicates: the same finding event handed to the notifier three times (EventBridge delivers at
+// least once) reaches each channel once.
+func (h *e2e) duplicates(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, _ = h.sns.drain(h.alerts.queueURL)
+	_, _ = h.sns.drain(h.chat.queueURL)
+	hubStart := len(h.fake.Findings())
+	f := e2eFinding("root-signin-e2e-duplicate")
+	for i := range 3 {
+		ev := busEvent(awsfake.Event{Source: route.FindingSource, DetailType: route.FindingDetailType, Detail: string(f.JSON()), Time: time.Now(), Account: h.mgmt}, i)
+		if err := h.notifier.invoke(ctx, ev); err != nil {
+			t.Fatalf("notifier, copy %d: %v", i+1, err)
+		}
+	}
+	h.checkOnce(t, f, h.fake.Findings()[hubStart:])
+	n := 0
+	for _, l := range strings.Split(h.notifier.proc.out.String(), "\n") {
+		if strings.Contains(l, `"msg":"not sent: already delivered"`) && strings.Contains(l, `"findingId":"`+f.ID+`"`) {
+			n++
+		}
+	}
+	if n != 6 {
+		t.Errorf("%d 'already delivered' log lines, want 6 (3 channels, 2 copies)", n)
+	}
+}
+
+func e2eFinding(id string) finding.Finding {
+	return finding.Finding{
+		ID: id, Rule: "ROOT-SIGNIN", Severity: finding.High, AccountID: "333333333333",
+		AccountName: "acme-web-prod", Ownership: finding.CustomerOwned, AccountRole: finding.Member,
+		Title: "Root sign-in", Description: "A root sign-in.", Remediation: "Confirm it.", EventID: "e2e-" + id,
+		EventName: "ConsoleLogin", EventTime: "2026-11-20T10:00:00Z", Region: "us-east-1", Actor: "Root",
+	}
+}
+
+// checkOnce checks that a finding reached every channel exactly once: one email, one chat
+// message (the queues are drained), one Security Hub import among imported.
+func (h *e2e) checkOnce(t *testing.T, f finding.Finding, imported [][]byte) {
+	t.Helper()
+	emails, err := h.sns.drain(h.alerts.queueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chats, err := h.sns.drain(h.chat.queueURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(ms []snsEnvelope) int {
+		n := 0
+		for _, m := range ms {
+			if strings.Contains(m.Message, f.ID) {
+				n++
+			}
+		}
+		return n
+	}
+	hub := 0
+	for _, raw := range imported {
+		var a struct{ Id string }
+		if json.Unmarshal(raw, &a) == nil && a.Id == f.ID {
+			hub++
+		}
+	}
+	if got := [3]int{count(emails), count(chats), hub}; got != [3]int{1, 1, 1} {
+		t.Errorf("finding %s delivered %d times by email, %d to chat, %d to Security Hub; want once each", f.ID, got[0], got[1], got[2])
 	}
 }

@@ -145,6 +145,14 @@ type process struct {
 
 func startProcess(t testing.TB, name string, env []string, bin string, args ...string) *process {
 	t.Helper()
+	p, err := launchProcess(name, env, bin, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func launchProcess(name string, env []string, bin string, args ...string) (*process, error) {
 	p := &process{name: name, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = env
@@ -152,10 +160,10 @@ func startProcess(t testing.TB, name string, env []string, bin string, args ...s
 	// Own process group (stop kills the children too); killed with the test process.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	return p
+	return p, nil
 }
 
 func (p *process) stop() {
@@ -174,18 +182,82 @@ type lambdaFn struct {
 	name string
 	proc *process
 	url  string
+	// What restart needs.
+	rie, bootstrap string
+	env            []string
 }
 
 func startLambda(t testing.TB, rie, name, bootstrap string, env []string) *lambdaFn {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	api := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := startProcess(t, name, env, rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap)
-	if err := waitPort(addr, 10*time.Second); err != nil {
-		p.stop()
-		t.Fatalf("%s: emulator: %v\n%s", name, err, p.out.String())
+	l, err := launchLambda(rie, name, bootstrap, env)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &lambdaFn{name: name, proc: p, url: "http://" + addr + "/2015-03-31/functions/function/invocations"}
+	return l
+}
+
+func launchLambda(rie, name, bootstrap string, env []string) (*lambdaFn, error) {
+	l := &lambdaFn{name: name, rie: rie, bootstrap: bootstrap, env: env}
+	return l, l.launch()
+}
+
+// launch starts the emulator on two fresh loopback ports. A port can be taken between the moment
+// it is found free and the emulator's bind (the emulator then exits at once): it is tried again
+// on other ports.
+func (l *lambdaFn) launch() error {
+	var last error
+	for range 3 {
+		addr, api, err := twoPorts()
+		if err != nil {
+			return err
+		}
+		p, err := launchProcess(l.name, l.env, l.rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, l.bootstrap)
+		if err != nil {
+			return err
+		}
+		if err := waitPort(addr, 10*time.Second); err != nil {
+			p.stop()
+			last = fmt.Errorf("%s: emulator: %w\n%s", l.name, err, p.out.String())
+			continue
+		}
+		select {
+		case <-p.done:
+			last = fmt.Errorf("%s: the emulator exited at start:\n%s", l.name, p.out.String())
+			continue
+		case <-time.After(20 * time.Millisecond):
+		}
+		l.proc, l.url = p, "http://"+addr+"/2015-03-31/functions/function/invocations"
+		return nil
+	}
+	return last
+}
+
+// twoPorts returns two distinct loopback addresses that were free a moment ago (both are held
+// while the second is chosen, so they differ).
+func twoPorts() (string, string, error) {
+	a, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", err
+	}
+	defer a.Close()
+	b, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", err
+	}
+	defer b.Close()
+	return a.Addr().String(), b.Addr().String(), nil
+}
+
+// restart replaces the emulator's process, as Lambda replaces an execution environment (after a
+// timeout, for one); the old process's output is kept.
+func (l *lambdaFn) restart() error {
+	old := l.proc
+	old.stop()
+	if err := l.launch(); err != nil {
+		return err
+	}
+	_, _ = l.proc.out.Write([]byte(old.out.String()))
+	return nil
 }
 
 // invocationError is the error a function returned, as the emulator reports it.
@@ -196,7 +268,14 @@ type invocationError struct {
 
 func (e *invocationError) Error() string { return e.Type + ": " + e.Message }
 
-// invoke calls the function synchronously; a function error is an *invocationError.
+// timeoutError: the function ran past its timeout (AWS_LAMBDA_FUNCTION_TIMEOUT); the emulator
+// answers "Task timed out after N.00 seconds".
+type timeoutError struct{ message string }
+
+func (e *timeoutError) Error() string { return e.message }
+
+// invoke calls the function synchronously; a function error is an *invocationError, a timeout
+// a *timeoutError.
 func (l *lambdaFn) invoke(ctx context.Context, event []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(event))
 	if err != nil {
@@ -210,6 +289,9 @@ func (l *lambdaFn) invoke(ctx context.Context, event []byte) error {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("invoke %s: HTTP %d: %s", l.name, resp.StatusCode, body)
+	}
+	if bytes.HasPrefix(body, []byte("Task timed out")) {
+		return &timeoutError{message: l.name + ": " + string(body)}
 	}
 	var fe invocationError
 	if json.Unmarshal(body, &fe) == nil && (fe.Message != "" || fe.Type != "") {

@@ -184,7 +184,7 @@ func newCentralKey(stack awscdk.Stack, cfg Config) awskms.Key {
 		[]string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{"*"}, sourceAccount)
 	return awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{
 		Alias:             jsii.String(KeyAlias),
-		Description:       jsii.String("rootguard: topics, queues, logs and the dedup table"),
+		Description:       jsii.String("rootguard: topics, queues, logs and the state table"),
 		EnableKeyRotation: jsii.Bool(true),
 		Policy:            document(admin, logs, sns, events, alarms),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
@@ -279,6 +279,9 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_ROOT_CREDENTIALS_MODE": jsii.String(cfg.RootCredentialsMode),
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
+		}
+		if UsesPolicyState(spec.Name) {
+			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
 		}
 	default:
 		statements = append(statements, c.notifierStatements(cfg)...)
@@ -383,6 +386,11 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		orgArn("policy"):                      "Any SCP of this organization (events name it by id at run time); scoped to the organization id",
 		"arn:aws:organizations::aws:policy/*": "AWS-managed SCPs such as FullAWSAccess, attached next to the protection SCP and read when checking it",
 	}
+	if UsesPolicyState(fn) {
+		// The protection SCPs' recorded state: policy#<id> items of the state table only.
+		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
+			leadingKeys(policyStateKeys)))
+	}
 	if !ReadsRootCredentials(fn) {
 		return out, reasons
 	}
@@ -409,7 +417,23 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 	return out, reasons
 }
 
-// notifierStatements: the topics, Security Hub, the dedup table.
+// The state table's item ids, by owner: the notifier's delivery records and the protection SCPs'
+// recorded state (the prefixes of shared/notify.FindingKeyPrefix and
+// shared/awsorg.PolicyKeyPrefix, which the tests compare).
+const (
+	deliveryRecordKeys = "finding#*"
+	policyStateKeys    = "policy#*"
+)
+
+// UsesPolicyState reports whether a function keeps the protection SCPs' state in the state table.
+func UsesPolicyState(fn string) bool { return fn == route.SCPGuard || fn == route.Audit }
+
+// leadingKeys limits DynamoDB item access to the items whose partition key matches pattern.
+func leadingKeys(pattern string) map[string]any {
+	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{pattern}}}
+}
+
+// notifierStatements: the topics, Security Hub, the delivery records in the state table.
 func (c *Central) notifierStatements(cfg Config) []awsiam.PolicyStatement {
 	topics := []string{*c.AlertsTopic.TopicArn()}
 	if c.ChatTopic != nil {
@@ -417,7 +441,8 @@ func (c *Central) notifierStatements(cfg Config) []awsiam.PolicyStatement {
 	}
 	out := []awsiam.PolicyStatement{
 		allow([]string{"sns:Publish"}, topics),
-		allow([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{*c.DedupTable.TableArn()}),
+		// Claims and delivery records are conditional updates of finding#... items only.
+		allowIf([]string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []string{*c.DedupTable.TableArn()}, leadingKeys(deliveryRecordKeys)),
 	}
 	if cfg.SecurityHub {
 		// Findings are imported under the central account's default product.

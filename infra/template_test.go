@@ -3,13 +3,17 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/canary"
+	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/route"
 )
 
@@ -116,6 +120,9 @@ func TestCentralEnvironment(t *testing.T) {
 			}
 			// The heartbeat puts its canaries on the organization bus.
 			heartbeat := map[string]string{"ROOTGUARD_EVENT_BUS": "${" + orgBus + "}"}
+			// scp-guard and the audit keep the protection SCPs' state in the state table.
+			policyState := maps.Clone(detector)
+			policyState["ROOTGUARD_DEDUP_TABLE"] = "${" + table + "}"
 			for _, fn := range route.Functions {
 				want := detector
 				switch fn {
@@ -123,6 +130,8 @@ func TestCentralEnvironment(t *testing.T) {
 					want = notifier
 				case route.Heartbeat:
 					want = heartbeat
+				case route.SCPGuard, route.Audit:
+					want = policyState
 				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
@@ -313,7 +322,7 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 
 			tables := resourcesOf(tpl, "AWS::DynamoDB::Table")
 			if len(tables) != 1 {
-				t.Fatalf("%d tables, want the dedup table", len(tables))
+				t.Fatalf("%d tables, want the state table", len(tables))
 			}
 			tp := tables[0].Props
 			if !slices.Equal(strs(get(tp, "KeySchema", 0, "AttributeName")), []string{"id"}) || get(tp, "KeySchema", 0, "KeyType") != "HASH" ||
@@ -329,16 +338,45 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 			if get(tp, "SSESpecification", "SSEType") != "KMS" || ref(get(tp, "SSESpecification", "KMSMasterKeyId")) != key.ID {
 				t.Errorf("table encryption %v: want the stack's key", tp["SSESpecification"])
 			}
-			notifierRole := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(route.Notifier)).ID
-			dynamo := map[string][]string{}
-			for a, r := range grants(tpl, notifierRole) {
-				if strings.HasPrefix(a, "dynamodb:") {
-					dynamo[a] = r
-				}
+			// Each function reaches only its own items of the state table: the notifier its
+			// delivery records, scp-guard and the audit the protection SCPs' state, nobody else any.
+			tableArn := "${" + tables[0].ID + ".Arn}"
+			wantDynamo := map[string]string{
+				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + notify.FindingKeyPrefix + "*]",
+				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
+				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
 			}
-			tableArn := []string{"${" + tables[0].ID + ".Arn}"}
-			if diff := cmp.Diff(map[string][]string{"dynamodb:GetItem": tableArn, "dynamodb:PutItem": tableArn, "dynamodb:UpdateItem": tableArn}, dynamo); diff != "" {
-				t.Errorf("notifier's DynamoDB grants (-want +got):\n%s", diff)
+			for _, fn := range route.Functions {
+				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
+				var got []string
+				for _, st := range roleStatements(tpl, role) {
+					var actions []string
+					for _, a := range strs(st["Action"]) {
+						if strings.HasPrefix(a, "dynamodb:") {
+							actions = append(actions, a)
+						}
+					}
+					if len(actions) == 0 {
+						continue
+					}
+					if st["Effect"] != "Allow" || len(actions) != len(strs(st["Action"])) {
+						t.Errorf("%s: DynamoDB statement %v mixes in other actions or is not an Allow", fn, st)
+					}
+					cond := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
+					sort.Strings(actions)
+					got = append(got, fmt.Sprintf("%s on %s if ForAllValues:StringLike dynamodb:LeadingKeys %v",
+						strings.Join(actions, ","), strings.Join(strs(st["Resource"]), ","), strs(cond)))
+					if n := len(st["Condition"].(map[string]any)); n != 1 {
+						t.Errorf("%s: DynamoDB statement has %d condition operators, want only the leading keys", fn, n)
+					}
+				}
+				var want []string
+				if w := wantDynamo[fn]; w != "" {
+					want = []string{w}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s's DynamoDB grants (-want +got):\n%s", fn, diff)
+				}
 			}
 		})
 	}

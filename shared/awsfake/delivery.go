@@ -155,7 +155,7 @@ func (s *Server) serveSecurityHub(w http.ResponseWriter, r *http.Request) {
 			failures = append(failures, failure{h.ID, "InvalidInput", msg})
 			continue
 		}
-		if i < s.failNextFindings {
+		if i < s.failNextFindings || s.failFindings > 0 && s.rng.Float64() < s.failFindings {
 			failures = append(failures, failure{h.ID, "InternalFailure", "Internal failure (injected)"})
 			continue
 		}

@@ -9,8 +9,8 @@
 // and Security Hub record what they are sent.
 //
 // Faults can be injected: throttle every Nth call (or a fraction of calls) to a service with that
-// service's real throttling error, make one operation fail with a given error, mark entries of
-// PutEvents or findings of BatchImportFindings failed. Every request is counted per operation, for
+// service's real throttling error, make one operation fail with a given error, delay an
+// Organizations operation, mark entries of PutEvents or findings of BatchImportFindings failed. Every request is counted per operation, for
 // API-call budget tests. A Server is safe for concurrent use.
 package awsfake
 
@@ -147,6 +147,13 @@ type Server struct {
 	findings         [][]byte
 	failNextEntries  int
 	failNextFindings int
+	failFindings     float64 // fraction of findings reported failed
+	delays           map[string]*delay
+}
+
+type delay struct {
+	d     time.Duration
+	times int // remaining; <0 means always
 }
 
 // New starts the fake endpoints seeded with doc, which must be a valid snapshot document.
@@ -174,6 +181,7 @@ func New(doc org.SnapshotDoc, opts Options) (*Server, error) {
 		servers:   map[string]*httptest.Server{},
 		throttles: map[string]*throttle{},
 		faults:    map[string]*fault{},
+		delays:    map[string]*delay{},
 		rng:       mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 	}
 	handlers := map[string]http.HandlerFunc{
@@ -277,13 +285,60 @@ func (s *Server) Fail(service, operation string, err APIError, times int) {
 	s.faults[service+"."+operation] = &fault{err: err, times: times}
 }
 
-// ClearFaults removes every throttle and failure.
+// ClearFaults removes every throttle, failure and delay.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttles = map[string]*throttle{}
 	s.faults = map[string]*fault{}
-	s.failNextEntries, s.failNextFindings = 0, 0
+	s.delays = map[string]*delay{}
+	s.failNextEntries, s.failNextFindings, s.failFindings = 0, 0, 0
+}
+
+// Delay makes the next `times` calls of one operation (Organizations only) wait d before they
+// are answered; times < 0 means every call until ClearFaults. A caller that gives up meanwhile
+// (its connection closed, as when a Lambda function times out) gets no answer and changes
+// nothing; the call is recorded with the error code CallerGone.
+func (s *Server) Delay(service, operation string, d time.Duration, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if times == 0 {
+		delete(s.delays, service+"."+operation)
+		return
+	}
+	s.delays[service+"."+operation] = &delay{d: d, times: times}
+}
+
+// CallerGone is the error code recorded for a delayed call whose caller gave up.
+const CallerGone = "CallerGone"
+
+// wait applies the delay set for an operation, without holding s.mu; false when the caller went
+// away meanwhile (the call is then recorded and must not be answered).
+func (s *Server) wait(r *http.Request, service, op string) bool {
+	s.mu.Lock()
+	var d time.Duration
+	if dl := s.delays[service+"."+op]; dl != nil && dl.times != 0 {
+		d = dl.d
+		if dl.times > 0 {
+			dl.times--
+		}
+	}
+	s.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		c := s.callerOf(r)
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Service: service, Operation: op, Region: c.region, AccessKeyID: c.akid, Account: c.account, Error: CallerGone})
+		s.mu.Unlock()
+		return false
+	}
 }
 
 // FailEntries makes the next PutEvents call report its first n entries failed.
@@ -298,6 +353,15 @@ func (s *Server) FailFindings(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNextFindings = n
+}
+
+// FailFindingsFraction makes BatchImportFindings report a pseudo-random fraction (0..1) of the
+// findings it receives failed (FailedCount, InternalFailure), until ClearFaults; deterministic
+// for a given Options.Seed.
+func (s *Server) FailFindingsFraction(fraction float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failFindings = math.Max(0, math.Min(1, fraction))
 }
 
 // Calls counts the requests one operation received (throttled and failed ones included);

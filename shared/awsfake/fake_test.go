@@ -737,3 +737,58 @@ func TestEnv(t *testing.T) {
 		t.Errorf("env %v lacks credentials or region", env)
 	}
 }
+
+func TestDelay(t *testing.T) {
+	s := start(t, Sample(), Options{})
+	c := newSDK(s, 1, nil)
+	s.Delay(Organizations, "DescribeAccount", 300*time.Millisecond, 1)
+
+	// A caller that gives up before the answer gets none; the call is recorded as such.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.orgs.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("222222222222")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("delayed call: err = %v, want the caller's deadline", err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for s.Calls(Organizations, "DescribeAccount") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if log := s.CallLog(); len(log) != 1 || log[0].Error != CallerGone {
+		t.Errorf("call log %+v, want one DescribeAccount recorded as %s", log, CallerGone)
+	}
+	// The delay was for one call.
+	start := time.Now()
+	if _, err := c.orgs.DescribeAccount(context.Background(), &organizations.DescribeAccountInput{AccountId: aws.String("222222222222")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= 300*time.Millisecond {
+		t.Errorf("the second call took %s: the delay was for one call", d)
+	}
+	// A caller that waits gets the answer after the delay.
+	s.Delay(Organizations, "ListRoots", 100*time.Millisecond, -1)
+	if _, err := c.orgs.ListRoots(context.Background(), &organizations.ListRootsInput{}); err != nil {
+		t.Errorf("a patient caller: %v", err)
+	}
+}
+
+func TestFailFindingsFraction(t *testing.T) {
+	s := start(t, Sample(), Options{Seed: 3})
+	c := newSDK(s, 1, nil)
+	s.FailFindingsFraction(0.5)
+	failed := 0
+	for i := range 40 {
+		out, err := c.sh.BatchImportFindings(context.Background(), &securityhub.BatchImportFindingsInput{Findings: []shtypes.AwsSecurityFinding{finding(fmt.Sprintf("f-%d", i), "111111111111", "eu-west-1")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed += int(aws.ToInt32(out.FailedCount))
+	}
+	if failed == 0 || failed == 40 || len(s.Findings()) != 40-failed {
+		t.Errorf("%d of 40 findings failed, %d recorded: want some failed, the others recorded", failed, len(s.Findings()))
+	}
+	s.ClearFaults()
+	out, err := c.sh.BatchImportFindings(context.Background(), &securityhub.BatchImportFindingsInput{Findings: []shtypes.AwsSecurityFinding{finding("f-last", "111111111111", "eu-west-1")}})
+	if err != nil || aws.ToInt32(out.FailedCount) != 0 {
+		t.Errorf("after ClearFaults: %v, failed %d", err, aws.ToInt32(out.FailedCount))
+	}
+}

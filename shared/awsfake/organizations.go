@@ -38,6 +38,9 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request) {
 	c := s.callerOf(r)
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), orgsTargetPrefix)
 	body, _ := io.ReadAll(r.Body)
+	if ok && !s.wait(r, Organizations, op) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !ok || r.Method != http.MethodPost {

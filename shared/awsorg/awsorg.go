@@ -7,7 +7,8 @@
 // Facts is built once per process and caches what it reads across warm invocations, each fact for
 // a TTL; Invalidate drops what an Organizations change event touches. For binds it to one
 // invocation's context (and so its deadline). Policies are remembered: a policy's last recorded
-// state answers after it was deleted, and while the event that changed it is evaluated.
+// state answers after it was deleted, and while the event that changed it is evaluated; with a
+// Store (the state table) that memory outlives the process and is shared by the functions.
 //
 // API-call budgets (enforced by the tests, with depth the number of parents of the account
 // concerned): a root event for a known account on a warm cache makes no Organizations call; an
@@ -93,6 +94,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Store, when set, keeps the last recorded state of policies beyond the process (the state
+	// table, see Store): scp-guard and the audit share it.
+	Store Store
+	// Remember tells which policies the Store keeps by name (the protection SCP names, so that
+	// the table holds only those); nil keeps every SCP. A policy the Store already keeps is
+	// followed under any name (a protection SCP renamed away stays known).
+	Remember func(name string) bool
 }
 
 // Validate reports a configuration that cannot work, with a message for the operator.

@@ -54,7 +54,7 @@ func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 		case "AttachPolicy", "DetachPolicy":
 			delete(f.cache, keyAttached(p("targetId")))
 		case "UpdatePolicy":
-			ch := &policyChange{}
+			ch := &policyChange{eventID: ev.ID()}
 			if v := p("name"); v != "" {
 				ch.name = &v
 			}
@@ -64,7 +64,7 @@ func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 			}
 			f.pin(p("policyId"), ch)
 		case "DeletePolicy":
-			f.pin(p("policyId"), &policyChange{deleted: true})
+			f.pin(p("policyId"), &policyChange{deleted: true, eventID: ev.ID()})
 		case "EnablePolicyType", "DisablePolicyType":
 			if pt := p("policyType"); pt == "" || pt == org.PolicyTypeSCP {
 				delete(f.cache, keyOrganization)

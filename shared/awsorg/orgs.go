@@ -461,6 +461,7 @@ func (v *View) policies(typ types.PolicyType) ([]org.Policy, error) {
 			return err
 		}
 		v.f.recordFull(p)
+		v.persist(p, false)
 		targets := []string{}
 		for pg := organizations.NewListTargetsForPolicyPaginator(v.f.clients.Structure, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(id)}); pg.HasMorePages(); {
 			page, err := pg.NextPage(v.ctx)

@@ -23,11 +23,15 @@ type policyRec struct {
 	// change is set by Invalidate for the event being evaluated: until the next Invalidate the
 	// record answers the state before it.
 	change *policyChange
+	// storedFP is the fingerprint of the state the Store is known to hold ("" when unknown).
+	storedFP string
 }
 
 type policyChange struct {
 	name, content *string
 	deleted       bool
+	eventID       string // the event that made the change
+	persisted     bool   // the change was written to the Store
 }
 
 // Policy implements org.Facts: the last state rootguard recorded of the policy.
@@ -37,9 +41,12 @@ type policyChange struct {
 //   - An older record is refreshed by DescribePolicy; when the policy no longer exists the record
 //     answers (the policy is remembered after deletion).
 //   - While an event that changed the policy is evaluated (between Invalidate and the next
-//     Invalidate), the state before the change answers. If none was recorded, DescribePolicy
-//     tells what the event left as it was: the content is then nil when the event changed it, and
-//     a rename yields ErrPreviousUnknown (the rules then fail closed).
+//     Invalidate), the state before the change answers. If memory has none, the Store's record
+//     answers (the state before the event, when the record was written by an earlier attempt at
+//     the same event); without one, DescribePolicy tells what the event left as it was: the
+//     content is then nil when the event changed it, and a rename yields ErrPreviousUnknown (the
+//     rules then fail closed). The state the event leaves is written to the Store.
+//   - A policy that no longer exists and that memory does not know answers from the Store.
 func (v *View) Policy(id string) (org.Policy, error) {
 	f := v.f
 	f.mu.Lock()
@@ -52,14 +59,37 @@ func (v *View) Policy(id string) (org.Policy, error) {
 	f.mu.Unlock()
 
 	if rec != nil && snap.change != nil {
+		ch := snap.change // the pinned change itself (a pointer: its persisted flag is shared)
 		if snap.known {
-			return snap.p, nil
+			before := snap.p
+			if !snap.full && before.Content == nil && v.f.cfg.Store != nil {
+				// Memory has the policy from a listing only: its content comes from the Store.
+				c, err := v.storedContent(id, ch)
+				if err != nil {
+					return org.Policy{}, err
+				}
+				if c != nil {
+					before.Content = c
+					f.mu.Lock()
+					if r := f.policies[id]; r != nil && r.change == ch && !r.full {
+						r.p.Content, r.full = clonePolicy(before).Content, true
+					}
+					f.mu.Unlock()
+				}
+			}
+			v.persistEvent(id, ch, &before, snap.change.apply(before))
+			return clonePolicy(before), nil
+		}
+		if p, ok, err := v.storedBefore(id, ch); err != nil || ok {
+			return p, err
 		}
 		p, err := v.describePolicy(id)
 		if err != nil {
 			return org.Policy{}, err
 		}
+		after := snap.change.apply(p)
 		if snap.change.name != nil {
+			v.persistEvent(id, ch, nil, after)
 			return org.Policy{}, fmt.Errorf("policy %s: the event being evaluated renamed it: %w", id, ErrPreviousUnknown)
 		}
 		if snap.change.content != nil {
@@ -70,6 +100,8 @@ func (v *View) Policy(id string) (org.Policy, error) {
 			r.p, r.known, r.full, r.at = clonePolicy(p), true, p.Content != nil, f.cfg.Now()
 		}
 		f.mu.Unlock()
+		before := p
+		v.persistEvent(id, ch, &before, after)
 		return p, nil
 	}
 	if rec != nil && snap.known && (snap.deleted || f.fresh(snap.at)) {
@@ -83,12 +115,58 @@ func (v *View) Policy(id string) (org.Policy, error) {
 				r.deleted = true
 			}
 			f.mu.Unlock()
+			v.persist(snap.p, true)
 			return snap.p, nil
+		}
+		if isNotFound(err) {
+			if st, found, serr := v.load(id); serr == nil && found {
+				f.recordStored(st.Policy, true)
+				return st.Policy, nil
+			}
 		}
 		return org.Policy{}, err
 	}
 	f.recordFull(p)
+	v.persist(p, false)
 	return p, nil
+}
+
+// storedBefore answers, from the Store, the state of a policy before the event being evaluated
+// changed it: the record's Before when the record was written for this very event (a retry),
+// else the record's state. ok is false when the Store has no usable record; an unreadable
+// Store is an error (the rules fail closed rather than take the policy for unknown).
+func (v *View) storedBefore(id string, ch *policyChange) (org.Policy, bool, error) {
+	st, found, err := v.load(id)
+	if err != nil {
+		return org.Policy{}, false, fmt.Errorf("policy %s: read its recorded state: %w", id, err)
+	}
+	if !found {
+		return org.Policy{}, false, nil
+	}
+	before, retry := st.Policy, false
+	if st.EventID != "" && st.EventID == ch.eventID {
+		if st.Before == nil {
+			return org.Policy{}, false, nil
+		}
+		before, retry = *st.Before, true
+	}
+	if before.ID == "" {
+		before.ID = id
+	}
+	f := v.f
+	f.mu.Lock()
+	if r := f.policies[id]; r != nil && r.change == ch && !r.known {
+		r.p, r.known, r.full, r.at = clonePolicy(before), true, before.Content != nil, f.cfg.Now()
+		r.storedFP = fingerprint(st.Policy, st.Deleted)
+	}
+	if retry {
+		ch.persisted = true // the record is this event's already
+	}
+	f.mu.Unlock()
+	if !retry {
+		v.persistEvent(id, ch, &before, ch.apply(before))
+	}
+	return clonePolicy(before), true, nil
 }
 
 // describePolicy reads a policy with its content; a policy that does not exist is
@@ -159,6 +237,42 @@ func (f *Facts) recordFull(p org.Policy) {
 	}
 	p.Targets, p.Tags = nil, nil
 	rec.p, rec.known, rec.full, rec.at, rec.deleted = clonePolicy(p), true, p.Content != nil, f.cfg.Now(), false
+}
+
+// storedContent is the content the Store recorded for a policy before the event being
+// evaluated (nil when it has none).
+func (v *View) storedContent(id string, ch *policyChange) (*string, error) {
+	st, found, err := v.load(id)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: read its recorded state: %w", id, err)
+	}
+	if !found {
+		return nil, nil
+	}
+	src := st.Policy
+	if st.EventID != "" && st.EventID == ch.eventID {
+		if st.Before == nil {
+			return nil, nil
+		}
+		src = *st.Before
+	}
+	return clonePolicy(src).Content, nil
+}
+
+// recordStored records a policy's state read from the Store.
+func (f *Facts) recordStored(p org.Policy, deleted bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec := f.policies[p.ID]
+	if rec == nil {
+		rec = &policyRec{}
+		f.policies[p.ID] = rec
+	}
+	if rec.change != nil {
+		return
+	}
+	rec.p, rec.known, rec.full, rec.at, rec.deleted = clonePolicy(p), true, p.Content != nil, f.cfg.Now(), deleted
+	rec.storedFP = fingerprint(p, deleted)
 }
 
 func clonePolicy(p org.Policy) org.Policy {

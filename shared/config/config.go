@@ -73,7 +73,10 @@ type Config struct {
 	// MinSeveritySecurityHub (ROOTGUARD_MIN_SEVERITY_SECURITYHUB, default INFORMATIONAL): the least
 	// severity imported into Security Hub.
 	MinSeveritySecurityHub finding.Severity
-	// DedupTable (ROOTGUARD_DEDUP_TABLE, optional): a DynamoDB table for delivery deduplication.
+	// DedupTable (ROOTGUARD_DEDUP_TABLE, optional): the DynamoDB state table, a name or ARN: the
+	// notifier's delivery records (finding#... items: exactly once per channel) and the protection
+	// SCPs' last recorded state (policy#... items: scp-guard and audit). Without it delivery is
+	// at least once and a fresh scp-guard knows no content from before an UpdatePolicy.
 	DedupTable string
 	// FactsTTL (ROOTGUARD_FACTS_TTL, Go duration, default 5m; 0 disables the cache): how long
 	// organization facts are cached across warm invocations.

@@ -313,6 +313,11 @@ func TestHandlerDeliversOncePerChannel(t *testing.T) {
 				t.Errorf("%s: %d sends, want 1", name, c.tries)
 			}
 		}
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		if !strings.Contains(log.b.String(), "waited for another invocation's claim") {
+			t.Error("no invocation waited for another's claim: the race was not run")
+		}
 	})
 
 	t.Run("a crashed claim expires and is retried", func(t *testing.T) {

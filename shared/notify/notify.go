@@ -168,7 +168,10 @@ func (h *Handler) deliver(ctx context.Context, f finding.Finding, ch Channel, at
 	if h.Ledger == nil {
 		return true, fault.Classified(ch.Name, ch.Sender.Send(ctx, []finding.Finding{f}))
 	}
-	c, err := h.claim(ctx, KeyOf(f), ch.Name)
+	c, waited, err := h.claim(ctx, KeyOf(f), ch.Name)
+	if waited > 0 {
+		h.Log.Info("waited for another invocation's claim", append(attrs, "waited", waited.String())...)
+	}
 	switch {
 	case errors.Is(err, ErrDelivered):
 		h.Log.Info("not sent: already delivered", attrs...)
@@ -188,13 +191,16 @@ func (h *Handler) deliver(ctx context.Context, f finding.Finding, ch Channel, at
 	sctx, cancel := context.WithDeadline(ctx, c.Until.Add(-LeaseMargin))
 	serr := ch.Sender.Send(sctx, []finding.Finding{f})
 	cancel()
+	// The record is written even when the invocation's context ends meanwhile, within a bound.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer rcancel()
 	if serr != nil {
-		if rerr := h.Ledger.Release(context.WithoutCancel(ctx), c); rerr != nil {
+		if rerr := h.Ledger.Release(rctx, c); rerr != nil {
 			h.Log.Warn("claim not released: a retry waits for it to expire", append(attrs, "error", rerr.Error())...)
 		}
 		return false, fault.Classified(ch.Name, serr)
 	}
-	if derr := h.Ledger.Done(context.WithoutCancel(ctx), c, h.now()); derr != nil {
+	if derr := h.Ledger.Done(rctx, c, h.now()); derr != nil {
 		// Sent: failing now would only make a retry send again.
 		msg := "delivered, but not recorded: a retry may send again"
 		if errors.Is(derr, ErrDuplicate) {
@@ -206,10 +212,13 @@ func (h *Handler) deliver(ctx context.Context, f finding.Finding, ch Channel, at
 	return true, nil
 }
 
+// recordTimeout bounds the write that ends a claim (Done or Release).
+const recordTimeout = 5 * time.Second
+
 // claim takes the channel's claim, waiting while another invocation holds it: until that one
 // has delivered (ErrDelivered), released or let its claim expire, or until the invocation's
-// deadline comes near (the *BusyError is returned).
-func (h *Handler) claim(ctx context.Context, key Key, channel string) (Claim, error) {
+// deadline comes near (the *BusyError is returned). waited is how long it waited.
+func (h *Handler) claim(ctx context.Context, key Key, channel string) (c Claim, waited time.Duration, err error) {
 	lease := h.Lease
 	if lease <= 0 {
 		lease = DefaultLease
@@ -219,19 +228,29 @@ func (h *Handler) claim(ctx context.Context, key Key, channel string) (Claim, er
 		sleep = sleepCtx
 	}
 	wait := 50 * time.Millisecond
+	var start time.Time // of the first wait
+	since := func(now time.Time) time.Duration {
+		if start.IsZero() {
+			return 0
+		}
+		return now.Sub(start)
+	}
 	for {
 		c, err := h.Ledger.Claim(ctx, key, channel, h.now(), lease)
+		now := h.now()
 		var busy *BusyError
 		if !errors.As(err, &busy) {
-			return c, err
+			return c, since(now), err
 		}
-		now := h.now()
+		if start.IsZero() {
+			start = now
+		}
 		d := min(wait, busy.Until.Sub(now)+10*time.Millisecond)
 		if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl.Add(-2*LeaseMargin)) {
-			return Claim{}, err
+			return Claim{}, since(now), err
 		}
 		if err := sleep(ctx, max(d, time.Millisecond)); err != nil {
-			return Claim{}, busy
+			return Claim{}, since(h.now()), busy
 		}
 		wait = min(2*wait, time.Second)
 	}

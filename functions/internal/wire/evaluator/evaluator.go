@@ -1,12 +1,14 @@
 // Package evaluator builds the handlers of the evaluator functions (root-activity, scp-guard,
-// onboarding) and of audit: the rule engine, the live organization facts (awsorg) and the
-// rootguard event bus publisher.
+// onboarding) and of audit: the rule engine, the live organization facts (awsorg, with the state
+// table as the protection SCPs' memory for scp-guard and audit when ROOTGUARD_DEDUP_TABLE is set)
+// and the rootguard event bus publisher.
 package evaluator
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
@@ -51,6 +53,13 @@ func build(ctx context.Context, function string) (*parts, error) {
 		TTL:      ttl,
 		Metrics:  b.Metrics,
 		Logger:   b.Log,
+	}
+	// scp-guard and the audit share the protection SCPs' recorded state through the state table
+	// (the audit's listing seeds it; scp-guard reads the state before each change from it).
+	if t := b.Config.DedupTable; t != "" && (function == route.SCPGuard || function == route.Audit) {
+		rc := eng.Config()
+		acfg.Store = &awsorg.DynamoStore{API: dynamodb.NewFromConfig(b.AWS), Table: t}
+		acfg.Remember = rc.IsProtectionName
 	}
 	if err := acfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)

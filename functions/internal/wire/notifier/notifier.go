@@ -1,10 +1,13 @@
 // Package notifier builds the notifier function's handler with the delivery channels the
-// configuration enables: the SNS alerts (email) and chat topics and Security Hub.
+// configuration enables: the SNS alerts (email) and chat topics and Security Hub, and the
+// delivery records in the state table (ROOTGUARD_DEDUP_TABLE) that make delivery exactly once per
+// channel.
 package notifier
 
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -22,6 +25,9 @@ func New(ctx context.Context) (*notify.Handler, error) {
 	}
 	cfg := b.Config
 	h := &notify.Handler{Log: b.Log, Metrics: b.Metrics}
+	if cfg.DedupTable != "" {
+		h.Ledger = &notify.DynamoLedger{API: dynamodb.NewFromConfig(b.AWS), Table: cfg.DedupTable}
+	}
 	var snsc *sns.Client
 	if cfg.AlertsTopicARN != "" || cfg.ChatTopicARN != "" {
 		snsc = sns.NewFromConfig(b.AWS)
