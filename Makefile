@@ -29,7 +29,10 @@ demo:
 ## test: every test (unit, golden, catalogue, fuzz smoke, end-to-end, infrastructure).
 test: tools
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m -skip '^TestFaultInjection$$' ./...
+	@echo "fault injection (real binaries under the Lambda emulator, faults on every service):"
+	@set -o pipefail; $(GO) test -count=1 -timeout 10m -v -run '^TestFaultInjection$$' ./functions/ \
+		| grep -E '^(fault injection|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
 	$(MAKE) --no-print-directory fuzz-smoke
 
 ## unit: the fast tests only (no infrastructure synthesis).
