@@ -9,8 +9,25 @@ import (
 	"os"
 	"path/filepath"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/rootguard/rootguard/shared/awsorg"
 )
+
+// loadClients builds the organization clients from the default configuration chain
+// (environment, shared files and profiles, SSO, instance roles), honouring
+// AWS_ENDPOINT_URL_<SERVICE>; region, when set, is STS's region.
+func loadClients(ctx context.Context, region string) (awsorg.Clients, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return awsorg.Clients{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return awsorg.NewClients(cfg)
+}
 
 // cmdSnapshot writes the live organization in the snapshot format, through the same code the
 // Lambdas read facts with. AWS credentials and region come from the usual AWS configuration
@@ -40,7 +57,7 @@ func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
 	if err := cfg.Validate(); err != nil {
 		return exitUsage, err
 	}
-	clients, err := awsorg.LoadClients(ctx, *region)
+	clients, err := loadClients(ctx, *region)
 	if err != nil {
 		return exitUsage, err
 	}

@@ -10,10 +10,11 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 )
 
 func main() {
-	h, err := evaluator.Audit(context.Background())
+	h, err := evaluator.Audit(context.Background(), dynamostore.New)
 	if err != nil {
 		wire.Exit(err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.Onboarding, rule.GroupOnboarding)
+	h, err := evaluator.New(context.Background(), route.Onboarding, nil, rule.GroupOnboarding)
 	if err != nil {
 		wire.Exit(err)
 	}

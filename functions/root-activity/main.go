@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.RootActivity, rule.GroupRoot)
+	h, err := evaluator.New(context.Background(), route.RootActivity, nil, rule.GroupRoot)
 	if err != nil {
 		wire.Exit(err)
 	}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/route"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.SCPGuard, rule.GroupProtection)
+	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection)
 	if err != nil {
 		wire.Exit(err)
 	}

@@ -3,18 +3,16 @@ package awsorg
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// Retry policy of the clients LoadClients builds: the SDK's standard retryer (exponential
+// Retry policy of the clients NewClients builds: the SDK's standard retryer (exponential
 // backoff with full jitter; throttling errors such as TooManyRequestsException and Throttling
 // back off from a 1 s base) with more attempts than the SDK's 3 and a short maximum backoff: the
 // 7 retries of a throttled call wait random delays below 1, 2, 2, 2, 2, 2 and 2 s (at most 13 s,
@@ -38,24 +36,18 @@ func NewRetryer() aws.Retryer {
 // us-east-1); IAM is signed for it too.
 const OrganizationsRegion = "us-east-1"
 
-// LoadClients builds the SDK clients from the default configuration chain (environment, shared
-// files, the Lambda role), honouring AWS_ENDPOINT_URL_<SERVICE>. Organizations and IAM use
-// us-east-1; STS uses region (or the configured one): AssumeRoot needs a regional endpoint.
-func LoadClients(ctx context.Context, region string) (Clients, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryer(NewRetryer)}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return Clients{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
+// NewClients builds the SDK clients Facts reads through from cfg (a Lambda's shared/awsenv
+// configuration, or the command line's default chain), each with NewRetryer. Organizations and
+// IAM use us-east-1; STS uses cfg's region: AssumeRoot needs a regional endpoint.
+func NewClients(cfg aws.Config) (Clients, error) {
 	if cfg.Region == "" {
-		return Clients{}, errors.New("load AWS configuration: no region (set AWS_REGION)")
+		return Clients{}, errors.New("build the AWS clients: no region (set AWS_REGION)")
 	}
-	orgs := organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = OrganizationsRegion })
-	iamc := iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region = OrganizationsRegion })
-	stsc := sts.NewFromConfig(cfg)
+	orgs := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+		o.Region, o.Retryer = OrganizationsRegion, NewRetryer()
+	})
+	iamc := iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region, o.Retryer = OrganizationsRegion, NewRetryer() })
+	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = NewRetryer() })
 	return Clients{
 		Organization: orgs,
 		Accounts:     orgs,

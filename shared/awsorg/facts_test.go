@@ -3,6 +3,7 @@ package awsorg
 import (
 	"errors"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -13,11 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/rootguard/rootguard/shared/awsenv"
 	"github.com/rootguard/rootguard/shared/awsfake"
 	"github.com/rootguard/rootguard/shared/org"
 )
@@ -432,7 +436,31 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestLoadClientsHonoursEndpointEnvironment(t *testing.T) {
+func TestNewClientsRetryAndRegion(t *testing.T) {
+	if _, err := NewClients(aws.Config{}); err == nil {
+		t.Error("NewClients without a region: no error")
+	}
+	c, err := NewClients(aws.Config{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, iamc, stsc := c.Organization.(*organizations.Client).Options(), c.Summary.(*iam.Client).Options(), c.STS.(*sts.Client).Options()
+	got := map[string]any{
+		"organizations": []any{orgs.Region, orgs.Retryer.MaxAttempts()},
+		"iam":           []any{iamc.Region, iamc.Retryer.MaxAttempts()},
+		"sts":           []any{stsc.Region, stsc.Retryer.MaxAttempts()},
+	}
+	want := map[string]any{
+		"organizations": []any{OrganizationsRegion, MaxAttempts},
+		"iam":           []any{OrganizationsRegion, MaxAttempts},
+		"sts":           []any{"eu-west-1", MaxAttempts},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("client region and attempts (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewClientsHonoursEndpointEnvironment(t *testing.T) {
 	fake, err := awsfake.New(awsfake.Sample(), awsfake.Options{RoleName: auditRole})
 	if err != nil {
 		t.Fatal(err)
@@ -441,9 +469,14 @@ func TestLoadClientsHonoursEndpointEnvironment(t *testing.T) {
 	for k, v := range fake.Env() {
 		t.Setenv(k, v)
 	}
-	clients, err := LoadClients(t.Context(), "eu-west-1")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	cfg, err := awsenv.Load(os.Getenv)
 	if err != nil {
-		t.Fatalf("LoadClients: %v", err)
+		t.Fatalf("awsenv.Load: %v", err)
+	}
+	clients, err := NewClients(cfg)
+	if err != nil {
+		t.Fatalf("NewClients: %v", err)
 	}
 	v := New(Config{RoleName: auditRole}, clients).For(t.Context())
 	o, err := v.Organization()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -23,8 +22,48 @@ const svcOrganizations = "organizations"
 // maxDepth bounds every walk of the tree (AWS allows five levels of OUs under the root).
 const maxDepth = 10
 
-// rootARN is arn:<partition>:organizations::<management account>:root/<org id>/<root id>.
-var rootARN = regexp.MustCompile(`^arn:[a-z-]+:organizations::([0-9]{12}):root/(o-[a-z0-9]+)/(r-[a-z0-9]+)$`)
+// parseRootARN reads arn:<partition>:organizations::<management account>:root/<org id>/<root id>
+// (^arn:[a-z-]+:organizations::([0-9]{12}):root/(o-[a-z0-9]+)/(r-[a-z0-9]+)$, parsed without a
+// regexp compiled at start).
+func parseRootARN(arn string) (management, orgID, rootID string, ok bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", "", "", false
+	}
+	partition, rest, ok := strings.Cut(rest, ":")
+	if !ok || !onlyOf(partition, "abcdefghijklmnopqrstuvwxyz-") {
+		return "", "", "", false
+	}
+	rest, ok = strings.CutPrefix(rest, "organizations::")
+	if !ok {
+		return "", "", "", false
+	}
+	management, rest, ok = strings.Cut(rest, ":root/")
+	if !ok || !org.IsAccountID(management) {
+		return "", "", "", false
+	}
+	orgID, rootID, ok = strings.Cut(rest, "/")
+	if !ok || !prefixedID(orgID, "o-") || !prefixedID(rootID, "r-") {
+		return "", "", "", false
+	}
+	return management, orgID, rootID, true
+}
+
+// prefixedID reports whether s is prefix followed by one or more of [a-z0-9].
+func prefixedID(s, prefix string) bool {
+	id, ok := strings.CutPrefix(s, prefix)
+	return ok && onlyOf(id, "abcdefghijklmnopqrstuvwxyz0123456789")
+}
+
+// onlyOf reports whether s is not empty and made only of bytes in set.
+func onlyOf(s, set string) bool {
+	for i := range len(s) {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // isCode reports whether err is an AWS API error with one of the codes.
 func isCode(err error, codes ...string) bool {
@@ -82,8 +121,8 @@ func (v *View) organization() (rootInfo, error) {
 		}
 	}
 	o := org.Organization{RootID: aws.ToString(r.Id), SCPEnabled: &enabled}
-	if m := rootARN.FindStringSubmatch(aws.ToString(r.Arn)); m != nil && m[3] == o.RootID {
-		o.ManagementAccountID, o.ID = m[1], m[2]
+	if mgmt, orgID, rootID, ok := parseRootARN(aws.ToString(r.Arn)); ok && rootID == o.RootID {
+		o.ManagementAccountID, o.ID = mgmt, orgID
 	} else {
 		out, err := v.f.clients.Organization.DescribeOrganization(v.ctx, &organizations.DescribeOrganizationInput{})
 		v.count(svcOrganizations, "DescribeOrganization", err)

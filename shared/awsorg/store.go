@@ -8,7 +8,7 @@ import (
 )
 
 // Store keeps the last recorded state of protection SCPs beyond the process (the state table:
-// DynamoStore), so that a freshly started function knows a policy's content from before the
+// shared/awsorg/dynamostore), so that a freshly started function knows a policy's content from before the
 // event it evaluates, and remembers a deleted or renamed protection SCP. Facts writes to it
 // whenever it records a policy: a DescribePolicy answer, the audit's full policy listing, and the
 // state an UpdatePolicy or DeletePolicy event leaves (with the state before it, for a retry of the
@@ -172,3 +172,8 @@ func (v *View) warn(msg, policyID string, err error) {
 		l.Warn(msg, "policyId", policyID, "error", err.Error())
 	}
 }
+
+// PolicyKeyPrefix starts the id of every policy record in the state table (see
+// shared/awsorg/dynamostore); scp-guard's and the audit's IAM policies are limited to these items
+// (dynamodb:LeadingKeys).
+const PolicyKeyPrefix = "policy#"

@@ -3,34 +3,49 @@ package awsorg
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/awsfake/dynalite"
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-// dyn is the package's dynalite, started by the first test that needs it and stopped by
-// TestMain; each test has its own table.
-var (
-	dynOnce sync.Once
-	dyn     *dynalite.Server
-	dynErr  error
-)
+// memStore is an in-memory Store that keeps what the state table keeps
+// (shared/awsorg/dynamostore, whose round trip is tested there against dynalite): a copy of each
+// record, its time in UTC, and Before under the policy's id.
+type memStore struct {
+	mu   sync.Mutex
+	recs map[string]StoredPolicy
+}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dyn != nil {
-		dyn.Stop()
+func (m *memStore) Get(_ context.Context, id string) (StoredPolicy, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	return copyRecord(r), ok, nil
+}
+
+func (m *memStore) Put(_ context.Context, r StoredPolicy) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recs == nil {
+		m.recs = map[string]StoredPolicy{}
 	}
-	os.Exit(code)
+	m.recs[r.Policy.ID] = copyRecord(r)
+	return nil
+}
+
+func copyRecord(r StoredPolicy) StoredPolicy {
+	r.Policy = stored(r.Policy)
+	r.RecordedAt = r.RecordedAt.UTC()
+	if r.Before != nil {
+		b := stored(*r.Before)
+		b.ID = r.Policy.ID
+		r.Before = &b
+	}
+	return r
 }
 
 // countingStore wraps a Store, counts its calls and can fail them.
@@ -65,13 +80,7 @@ func (c *countingStore) Put(ctx context.Context, r StoredPolicy) error {
 
 func newStore(t *testing.T) *countingStore {
 	t.Helper()
-	dynOnce.Do(func() { dyn, dynErr = dynalite.New() })
-	if dynErr != nil {
-		t.Fatalf("dynalite: %v", dynErr)
-	}
-	name := dynalite.TableName(t.Name())
-	dyn.CreateTable(t, name)
-	return &countingStore{Store: &DynamoStore{API: dyn.Client(), Table: name}}
+	return &countingStore{Store: &memStore{}}
 }
 
 func isProtection(name string) bool {
@@ -86,47 +95,6 @@ func process(t *testing.T, fake *awsfake.Server, st Store) *Facts {
 		t.Fatal(err)
 	}
 	return New(cfg, testClients(fake, 3))
-}
-
-func TestDynamoStoreRoundTrip(t *testing.T) {
-	st := newStore(t)
-	ctx := context.Background()
-	if _, found, err := st.Get(ctx, "p-none"); err != nil || found {
-		t.Fatalf("Get of a policy never stored = found %v, %v", found, err)
-	}
-	strongC, weakC := strong, weak
-	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	recs := []StoredPolicy{
-		{Policy: org.Policy{ID: "p-a", Name: "Stax-Protection", Type: org.PolicyTypeSCP, Content: &strongC}, RecordedAt: at},
-		{Policy: org.Policy{ID: "p-b", Name: "Stax-Protection-2", Type: org.PolicyTypeSCP, Content: &weakC}, RecordedAt: at,
-			EventID: "ev-1", Before: &org.Policy{ID: "p-b", Name: "Stax-Protection", Type: org.PolicyTypeSCP, Content: &strongC}},
-		{Policy: org.Policy{ID: "p-c", Name: "Stax-Protection", Type: org.PolicyTypeSCP}, Deleted: true, RecordedAt: at,
-			EventID: "ev-2", Before: &org.Policy{ID: "p-c", Name: "Stax-Protection", Type: org.PolicyTypeSCP}},
-	}
-	for _, r := range recs {
-		if err := st.Put(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-		got, found, err := st.Get(ctx, r.Policy.ID)
-		if err != nil || !found {
-			t.Fatalf("Get %s = found %v, %v", r.Policy.ID, found, err)
-		}
-		if diff := cmp.Diff(r, got); diff != "" {
-			t.Errorf("%s round trip (-put +got):\n%s", r.Policy.ID, diff)
-		}
-	}
-	items, err := dyn.Items(ctx, st.Store.(*DynamoStore).Table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range items {
-		if id := strAttr(it, "id"); !strings.HasPrefix(id, "policy#p-") {
-			t.Errorf("item id %q, want policy#<policy id>", id)
-		}
-		if _, ok := it["expiresAt"]; ok {
-			t.Errorf("policy record %s expires; it must not", strAttr(it, "id"))
-		}
-	}
 }
 
 func TestStoreGivesAFreshProcessThePreviousState(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,10 +52,10 @@ type ASFFContext struct {
 
 // Validate reports whether the context can produce valid findings.
 func (c ASFFContext) Validate() error {
-	if !regionRe.MatchString(c.Region) {
+	if !isRegion(c.Region) {
 		return fmt.Errorf("%w: region %q is not an AWS Region code", ErrASFFContext, c.Region)
 	}
-	if !accountRe.MatchString(c.CallingAccountID) {
+	if !isAccountID(c.CallingAccountID) {
 		return fmt.Errorf("%w: calling account %q is not a 12-digit account id", ErrASFFContext, c.CallingAccountID)
 	}
 	if c.Now.IsZero() {
@@ -65,10 +64,33 @@ func (c ASFFContext) Validate() error {
 	return nil
 }
 
-var (
-	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
-)
+// isRegion reports whether s has the shape of an AWS Region code: two letters, one or more
+// words, a number (^[a-z]{2}(-[a-z]+)+-[0-9]+$), checked without a regexp compiled at start.
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || !allIn(parts[0], 'a', 'z') || !allIn(parts[len(parts)-1], '0', '9') {
+		return false
+	}
+	for _, p := range parts[1 : len(parts)-1] {
+		if !allIn(p, 'a', 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// isAccountID reports whether s is a 12-digit account id.
+func isAccountID(s string) bool { return len(s) == 12 && allIn(s, '0', '9') }
+
+// allIn reports whether s is not empty and every byte of it is in [lo, hi].
+func allIn(s string, lo, hi byte) bool {
+	for i := range len(s) {
+		if s[i] < lo || s[i] > hi {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // ASFFFinding is one finding in the AWS Security Finding Format, with the fields rootguard sets.
 type ASFFFinding struct {
@@ -280,7 +302,7 @@ func asffResources(f finding.Finding) []ASFFResource {
 		}
 	}
 	account := ASFFResource{Type: "AwsAccount", ID: "AWS::::Account:" + f.AccountID}
-	if !accountRe.MatchString(f.AccountID) {
+	if !isAccountID(f.AccountID) {
 		// Not an account id (unknown account): name it as an Other resource rather than
 		// inventing an AwsAccount id.
 		id := asffText(f.AccountID, asffMaxResourceID-len("account:"))

@@ -216,7 +216,7 @@ func chatThreadID(f finding.Finding) string {
 // chatResources are the affected account and the finding's resources.
 func chatResources(f finding.Finding) []string {
 	var out []string
-	if accountRe.MatchString(f.AccountID) {
+	if isAccountID(f.AccountID) {
 		out = append(out, "AWS::::Account:"+f.AccountID)
 	}
 	for _, r := range f.Resources {

@@ -62,7 +62,7 @@ func BenchmarkWarmHandler(b *testing.B) {
 			defer devnull.Close()
 			stdout := os.Stdout
 			os.Stdout = devnull
-			h, err := evaluator.New(context.Background(), fn, groups[fn])
+			h, err := evaluator.New(context.Background(), fn, nil, groups[fn])
 			os.Stdout = stdout
 			if err != nil {
 				b.Fatal(err)

@@ -12,8 +12,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/rootguard/rootguard/shared/awsenv"
 	"github.com/rootguard/rootguard/shared/config"
 	"github.com/rootguard/rootguard/shared/metric"
 )
@@ -23,11 +23,18 @@ type Base struct {
 	Config  config.Config
 	Log     *slog.Logger
 	Metrics *metric.Recorder
-	AWS     aws.Config
+	// AWS is the SDK configuration from the Lambda environment (shared/awsenv), with every call
+	// counted in Metrics.
+	AWS aws.Config
+	// AWSUncounted is AWS without the call counter, for clients whose calls are reported
+	// otherwise (the organization facts report theirs through awsorg.Config.Metrics).
+	AWSUncounted aws.Config
 }
 
-// Load reads and validates the function's configuration and loads the AWS SDK configuration
-// (with every call counted in the metrics).
+// Load reads and validates the function's configuration and builds the AWS SDK configuration
+// from the environment the Lambda runtime sets (credentials, region, AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE>; see shared/awsenv), without the SDK's default chain, whose
+// providers slow every cold start.
 func Load(ctx context.Context, function string) (*Base, error) {
 	cfg, err := config.Load(function, os.Getenv)
 	if err != nil {
@@ -35,15 +42,13 @@ func Load(ctx context.Context, function string) (*Base, error) {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", function)
 	m := metric.New(os.Stdout, function)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	plain, err := awsenv.Load(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: load the AWS configuration: %w", function, err)
 	}
-	if awsCfg.Region == "" {
-		return nil, fmt.Errorf("%s: no AWS region: set AWS_REGION", function)
-	}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, m.AWSCallCounter())
-	return &Base{Config: cfg, Log: log, Metrics: m, AWS: awsCfg}, nil
+	counted := plain.Copy()
+	counted.APIOptions = append(counted.APIOptions, m.AWSCallCounter())
+	return &Base{Config: cfg, Log: log, Metrics: m, AWS: counted, AWSUncounted: plain}, nil
 }
 
 // Exit reports a start-up failure on standard error and ends the process: Lambda shows the

@@ -8,7 +8,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
@@ -26,6 +26,11 @@ type liveFacts struct{ f *awsorg.Facts }
 func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
 func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
 
+// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New
+// for scp-guard and the audit); root-activity and onboarding pass nil, and so do not link the
+// DynamoDB client.
+type StateTable func(cfg aws.Config, table string) awsorg.Store
+
 // parts are what every evaluator and the audit share.
 type parts struct {
 	base   *wire.Base
@@ -34,7 +39,7 @@ type parts struct {
 	bus    *handler.Bus
 }
 
-func build(ctx context.Context, function string) (*parts, error) {
+func build(ctx context.Context, function string, table StateTable) (*parts, error) {
 	b, err := wire.Load(ctx, function)
 	if err != nil {
 		return nil, err
@@ -56,15 +61,15 @@ func build(ctx context.Context, function string) (*parts, error) {
 	}
 	// scp-guard and the audit share the protection SCPs' recorded state through the state table
 	// (the audit's listing seeds it; scp-guard reads the state before each change from it).
-	if t := b.Config.DedupTable; t != "" && (function == route.SCPGuard || function == route.Audit) {
+	if t := b.Config.DedupTable; t != "" && table != nil && (function == route.SCPGuard || function == route.Audit) {
 		rc := eng.Config()
-		acfg.Store = &awsorg.DynamoStore{API: dynamodb.NewFromConfig(b.AWS), Table: t}
+		acfg.Store = table(b.AWS, t)
 		acfg.Remember = rc.IsProtectionName
 	}
 	if err := acfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
-	clients, err := awsorg.LoadClients(ctx, "")
+	clients, err := awsorg.NewClients(b.AWSUncounted)
 	if err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
@@ -77,9 +82,9 @@ func build(ctx context.Context, function string) (*parts, error) {
 }
 
 // New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
-// groups.
-func New(ctx context.Context, function string, groups ...rule.Group) (*handler.Evaluator, error) {
-	p, err := build(ctx, function)
+// groups; table is scp-guard's state table (nil for the others).
+func New(ctx context.Context, function string, table StateTable, groups ...rule.Group) (*handler.Evaluator, error) {
+	p, err := build(ctx, function, table)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +98,9 @@ func New(ctx context.Context, function string, groups ...rule.Group) (*handler.E
 	return h, nil
 }
 
-// Audit builds the handler of the audit function.
-func Audit(ctx context.Context) (*handler.Auditor, error) {
-	p, err := build(ctx, route.Audit)
+// Audit builds the handler of the audit function, with its state table.
+func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
+	p, err := build(ctx, route.Audit, table)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,7 @@
-package awsorg
+// Package dynamostore keeps the protection SCPs' recorded state (awsorg.Store) in the DynamoDB
+// state table (ROOTGUARD_DEDUP_TABLE). It is apart from awsorg so that only the functions that use
+// the table (scp-guard and the audit) link the DynamoDB client.
+package dynamostore
 
 import (
 	"context"
@@ -9,20 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-// PolicyKeyPrefix starts the id of every policy record in the state table; scp-guard's and the
-// audit's IAM policies are limited to these items (dynamodb:LeadingKeys).
-const PolicyKeyPrefix = "policy#"
-
-// StoreAPI reads and writes the state table's items (satisfied by *dynamodb.Client).
-type StoreAPI interface {
+// API reads and writes the state table's items (satisfied by *dynamodb.Client).
+type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
-// DynamoStore is the Store on the DynamoDB state table (ROOTGUARD_DEDUP_TABLE, shared with the
+// Store is the awsorg.Store on the DynamoDB state table (ROOTGUARD_DEDUP_TABLE, shared with the
 // notifier's delivery records). One item per policy, with no expiry:
 //
 //	id          policy#<policy id> (partition key)
@@ -30,28 +30,28 @@ type StoreAPI interface {
 //	content     the policy document (absent when unknown)
 //	eventId     the last event whose change was recorded, and
 //	before      the state before it (a map: name, policyType, awsManaged, content), when known
-type DynamoStore struct {
-	API   StoreAPI
+type Store struct {
+	API   API
 	Table string
 }
 
-var _ Store = (*DynamoStore)(nil)
+var _ awsorg.Store = (*Store)(nil)
 
 func policyKey(id string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: PolicyKeyPrefix + id}}
+	return map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: awsorg.PolicyKeyPrefix + id}}
 }
 
-// Get implements Store with a strongly consistent read.
-func (s *DynamoStore) Get(ctx context.Context, policyID string) (StoredPolicy, bool, error) {
+// Get implements awsorg.Store with a strongly consistent read.
+func (s *Store) Get(ctx context.Context, policyID string) (awsorg.StoredPolicy, bool, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: policyKey(policyID), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return StoredPolicy{}, false, fmt.Errorf("read the recorded state of policy %s from table %s: %w", policyID, s.Table, err)
+		return awsorg.StoredPolicy{}, false, fmt.Errorf("read the recorded state of policy %s from table %s: %w", policyID, s.Table, err)
 	}
 	if len(out.Item) == 0 {
-		return StoredPolicy{}, false, nil
+		return awsorg.StoredPolicy{}, false, nil
 	}
 	it := out.Item
-	r := StoredPolicy{
+	r := awsorg.StoredPolicy{
 		Policy:  policyOf(it),
 		Deleted: boolAttr(it, "deleted"),
 		EventID: strAttr(it, "eventId"),
@@ -70,8 +70,8 @@ func (s *DynamoStore) Get(ctx context.Context, policyID string) (StoredPolicy, b
 	return r, true, nil
 }
 
-// Put implements Store.
-func (s *DynamoStore) Put(ctx context.Context, r StoredPolicy) error {
+// Put implements awsorg.Store.
+func (s *Store) Put(ctx context.Context, r awsorg.StoredPolicy) error {
 	it := policyAttrs(r.Policy)
 	it["id"] = policyKey(r.Policy.ID)["id"]
 	it["policyId"] = &ddbtypes.AttributeValueMemberS{Value: r.Policy.ID}
@@ -125,4 +125,9 @@ func strAttr(it map[string]ddbtypes.AttributeValue, k string) string {
 func boolAttr(it map[string]ddbtypes.AttributeValue, k string) bool {
 	v, ok := it[k].(*ddbtypes.AttributeValueMemberBOOL)
 	return ok && v.Value
+}
+
+// New returns the Store on table, with a DynamoDB client built from cfg.
+func New(cfg aws.Config, table string) awsorg.Store {
+	return &Store{API: dynamodb.NewFromConfig(cfg), Table: table}
 }
