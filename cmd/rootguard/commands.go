@@ -38,7 +38,7 @@ func cmdAudit(ctx context.Context, e env, args []string) (int, error) {
 	fs := newFlagSet("audit", e)
 	var o options
 	o.register(fs)
-	at := fs.String("at", "", "audit time `RFC3339` (default now); posture findings repeat once a day")
+	at := fs.String("at", "", "audit time `RFC3339` (default now); posture findings repeat once a day [ROOTGUARD_AUDIT_AT]")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}

@@ -33,6 +33,9 @@ var envNames = map[string]string{
 	"exception-max-age":  "ROOTGUARD_EXCEPTION_MAX_AGE",
 	"format":             "ROOTGUARD_FORMAT",
 	"fail-on":            "ROOTGUARD_FAIL_ON",
+	"audit":              "ROOTGUARD_REPLAY_AUDIT",
+	"quiet":              "ROOTGUARD_QUIET",
+	"at":                 "ROOTGUARD_AUDIT_AT",
 }
 
 func (o *options) register(fs *flag.FlagSet) {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"github.com/rootguard/rootguard/shared/awsfake"
 	"github.com/rootguard/rootguard/shared/org"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,5 +171,27 @@ func TestSnapshotThenReplay(t *testing.T) {
 	got, want := replayWith(out), replayWith("../../events/org.json")
 	if got != want {
 		t.Errorf("replay against the written snapshot differs from the bundled one")
+	}
+}
+
+// TestEveryFlagHasAnEnvironmentVariable: each flag of replay and audit can be set from the
+// environment.
+func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
+	for _, name := range []string{"replay", "audit"} {
+		fs := newFlagSet(name, env{stderr: io.Discard})
+		var o options
+		o.register(fs)
+		fs.Bool("audit", false, "")
+		fs.Bool("quiet", false, "")
+		fs.String("at", "", "")
+		fs.VisitAll(func(f *flag.Flag) {
+			if _, ok := envNames[f.Name]; !ok {
+				t.Errorf("%s --%s has no environment variable", name, f.Name)
+			}
+		})
+	}
+	code, _, _ := runCLI(t, map[string]string{"ROOTGUARD_ORG": "../../events/org.json", "ROOTGUARD_AUDIT_AT": "not-a-time"}, "", "audit")
+	if code != exitUsage {
+		t.Errorf("a bad ROOTGUARD_AUDIT_AT was accepted: exit %d", code)
 	}
 }

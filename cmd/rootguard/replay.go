@@ -14,8 +14,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	fs := newFlagSet("replay", e)
 	var o options
 	o.register(fs)
-	audit := fs.Bool("audit", false, "after the events, audit the organization as the events left it")
-	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr")
+	audit := fs.Bool("audit", false, "after the events, audit the organization as the events left it [ROOTGUARD_REPLAY_AUDIT]")
+	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
