@@ -207,11 +207,7 @@ func (f *Facts) recordSummary(s types.PolicySummary) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rec := f.policies[p.ID]
-	if rec == nil {
-		rec = &policyRec{}
-		f.policies[p.ID] = rec
-	}
+	rec := f.policyRecLocked(p.ID)
 	if rec.change != nil {
 		return
 	}
@@ -227,11 +223,7 @@ func (f *Facts) recordSummary(s types.PolicySummary) {
 func (f *Facts) recordFull(p org.Policy) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rec := f.policies[p.ID]
-	if rec == nil {
-		rec = &policyRec{}
-		f.policies[p.ID] = rec
-	}
+	rec := f.policyRecLocked(p.ID)
 	if rec.change != nil {
 		return
 	}
@@ -263,11 +255,7 @@ func (v *View) storedContent(id string, ch *policyChange) (*string, error) {
 func (f *Facts) recordStored(p org.Policy, deleted bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rec := f.policies[p.ID]
-	if rec == nil {
-		rec = &policyRec{}
-		f.policies[p.ID] = rec
-	}
+	rec := f.policyRecLocked(p.ID)
 	if rec.change != nil {
 		return
 	}
@@ -284,3 +272,13 @@ func clonePolicy(p org.Policy) org.Policy {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, org.ErrNotFound) }
+
+// policyRecLocked returns the record of a policy, creating an empty one; f.mu must be held.
+func (f *Facts) policyRecLocked(id string) *policyRec {
+	rec := f.policies[id]
+	if rec == nil {
+		rec = &policyRec{}
+		f.policies[id] = rec
+	}
+	return rec
+}
