@@ -223,13 +223,19 @@ func (o *Overlay) Parents(id string) ([]string, error) {
 
 // PoliciesFor implements Facts.
 func (o *Overlay) PoliciesFor(target string) ([]string, error) {
+	base, err := o.base.PoliciesFor(target)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
 	var ids []string
-	if !o.scpCleared {
-		base, err := o.base.PoliciesFor(target)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+	for _, id := range base {
+		// DisablePolicyType loses every SCP attachment; other policy types keep theirs.
+		if o.scpCleared {
+			if p, err := o.Policy(id); err != nil || p.Type == "" || p.Type == PolicyTypeSCP {
+				continue
+			}
 		}
-		ids = base
+		ids = append(ids, id)
 	}
 	for id, on := range o.attached[target] {
 		if on && !slices.Contains(ids, id) {
