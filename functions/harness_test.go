@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -277,11 +278,23 @@ func (e *timeoutError) Error() string { return e.message }
 // invoke calls the function synchronously; a function error is an *invocationError, a timeout
 // a *timeoutError.
 func (l *lambdaFn) invoke(ctx context.Context, event []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(event))
-	if err != nil {
-		return err
+	post := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(event))
+		if err != nil {
+			return nil, err
+		}
+		return http.DefaultClient.Do(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := post()
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		// The emulator is gone before the request reached it (it exits when another process
+		// took its runtime API port after it started): nothing was invoked, so a new execution
+		// environment takes the same event, as Lambda would.
+		if rerr := l.restart(); rerr != nil {
+			return fmt.Errorf("invoke %s: %w; restart: %w", l.name, err, rerr)
+		}
+		resp, err = post()
+	}
 	if err != nil {
 		return fmt.Errorf("invoke %s: %w", l.name, err)
 	}
