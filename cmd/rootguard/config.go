@@ -36,6 +36,9 @@ var envNames = map[string]string{
 	"audit":              "ROOTGUARD_REPLAY_AUDIT",
 	"quiet":              "ROOTGUARD_QUIET",
 	"at":                 "ROOTGUARD_AUDIT_AT",
+	// snapshot
+	"root-credentials-mode": "ROOTGUARD_ROOT_CREDENTIALS_MODE",
+	"audit-role-name":       "ROOTGUARD_AUDIT_ROLE_NAME",
 }
 
 func (o *options) register(fs *flag.FlagSet) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,13 +43,8 @@ func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
 	if fs.NArg() > 0 {
 		return exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if v := e.getenv("ROOTGUARD_ROOT_CREDENTIALS_MODE"); v != "" && !set["root-credentials-mode"] {
-		*mode = v
-	}
-	if v := e.getenv("ROOTGUARD_AUDIT_ROLE_NAME"); v != "" && !set["audit-role-name"] {
-		*role = v
+	if err := applyEnv(fs, e.getenv); err != nil {
+		return exitUsage, err
 	}
 	cfg := awsorg.Config{Mode: awsorg.Mode(*mode), RoleName: *role,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}

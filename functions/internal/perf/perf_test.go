@@ -275,26 +275,7 @@ func BenchmarkBinarySize(b *testing.B) {
 func BenchmarkPeakMemory(b *testing.B) {
 	bins := binaries(b)
 	env := newEnvironment(b)
-	routed := map[string][][]byte{}
-	files, err := sample.Files(eventsDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range files {
-		events, err := sample.Events(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, raw := range events {
-			ev, err := cloudtrail.Decode(raw)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, fn := range route.FunctionsFor(handler.Fields(ev)) {
-				routed[fn] = append(routed[fn], raw)
-			}
-		}
-	}
+	routed := routedSamples(b)
 	sched, _ := json.Marshal(map[string]any{"version": "0", "id": "perf-audit", "detail-type": handler.ScheduledDetailType,
 		"source": handler.ScheduledSource, "account": "111111111111", "time": "2026-11-20T00:00:00Z", "region": "us-east-1", "detail": map[string]any{}})
 	routed[route.Audit] = [][]byte{sched}
@@ -366,4 +347,31 @@ func peakMemory(bin string, env []string, events [][]byte) (kb int64, failed int
 	}
 	api.mu.Unlock()
 	return kb, failed, nil
+}
+
+// routedSamples returns every sample event under events/, grouped by the functions the routing
+// table sends it to.
+func routedSamples(b *testing.B) map[string][][]byte {
+	b.Helper()
+	files, err := sample.Files(eventsDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	routed := map[string][][]byte{}
+	for _, f := range files {
+		events, err := sample.Events(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, raw := range events {
+			ev, err := cloudtrail.Decode(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, fn := range route.FunctionsFor(handler.Fields(ev)) {
+				routed[fn] = append(routed[fn], raw)
+			}
+		}
+	}
+	return routed
 }

@@ -13,10 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/rootguard/rootguard/functions/internal/sample"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/handler"
 	"github.com/rootguard/rootguard/shared/route"
 	"github.com/rootguard/rootguard/shared/rule"
 )
@@ -32,26 +29,7 @@ func BenchmarkWarmHandler(b *testing.B) {
 		k, v, _ := strings.Cut(kv, "=")
 		b.Setenv(k, v)
 	}
-	files, err := sample.Files(eventsDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	routed := map[string][][]byte{}
-	for _, f := range files {
-		events, err := sample.Events(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, raw := range events {
-			ev, err := cloudtrail.Decode(raw)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, fn := range route.FunctionsFor(handler.Fields(ev)) {
-				routed[fn] = append(routed[fn], raw)
-			}
-		}
-	}
+	routed := routedSamples(b)
 	groups := map[string]rule.Group{route.RootActivity: rule.GroupRoot, route.SCPGuard: rule.GroupProtection, route.Onboarding: rule.GroupOnboarding}
 	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
 		b.Run(fn, func(b *testing.B) {
