@@ -57,6 +57,17 @@ type Options struct {
 	Progress func(Progress)
 	// Stdin is what the path "-" reads; os.Stdin when nil.
 	Stdin io.Reader
+	// Window keeps only the events whose time is inside it; for s3:// inputs it also prunes
+	// the listing (folders of days outside it are never listed). Zero: every event.
+	Window Window
+	// S3 is the client for s3:// inputs; when nil, NewS3Client(Getenv) makes one at the first.
+	S3 S3API
+	// Getenv reads the environment for NewS3Client; os.Getenv when nil.
+	Getenv func(string) string
+	// S3Parallel is how many S3 objects are fetched at once; S3Parallel when 0.
+	S3Parallel int
+	// ProgressEvery is the least time between two Progress calls; ProgressInterval when 0.
+	ProgressEvery time.Duration
 
 	now      func() time.Time // the clock; time.Now when nil (tests set it)
 	parallel *bool            // gunzip in a goroutine; when nil, if GOMAXPROCS > 1 (tests set it)
@@ -98,6 +109,15 @@ type Progress struct {
 	File string
 	// Elapsed is the time since the run started.
 	Elapsed time.Duration
+	// Objects is how many objects of the S3 input being read are done (0 for local inputs).
+	Objects int
+	// ObjectsTotal and BytesTotal are how many objects, and bytes as stored, of the S3 input
+	// being read have been listed so far for reading; Listing says the listing goes on.
+	ObjectsTotal int
+	BytesTotal   int64
+	Listing      bool
+	// ObjectsBytes is how many bytes of the S3 input being read are done (as stored).
+	ObjectsBytes int64
 }
 
 // Stats counts what a run did.
@@ -119,10 +139,15 @@ type Stats struct {
 	Findings int
 	// Bytes is how many bytes of input were read (compressed, as stored).
 	Bytes int64
+	// Skipped is how many S3 objects were listed but not fetched: delivered outside the window.
+	Skipped int
+	// OutsideWindow is how many decoded events were outside the window (not evaluated).
+	OutsideWindow int
 }
 
-// Run reads every path (a file, a folder walked recursively in name order, or "-" for standard
-// input) and evaluates its events. Input problems are reported through OnInputError and counted
+// Run reads every path (a file, a folder walked recursively in name order, "-" for standard
+// input, or s3://bucket/prefix: see s3fetch.go) and evaluates its events. It is the one entry
+// point of every command that reads recorded events. Input problems are reported through OnInputError and counted
 // in Stats.Errors; they do not stop the run. The returned error is the context's when it is
 // cancelled (the findings seen so far are still emitted), or a usage error.
 func Run(ctx context.Context, paths []string, opts Options) (Stats, error) {
@@ -134,6 +159,16 @@ func Run(ctx context.Context, paths []string, opts Options) (Stats, error) {
 	}
 	if opts.now == nil {
 		opts.now = time.Now
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	for _, p := range paths {
+		if IsS3URI(p) {
+			if _, err := ParseS3URI(p); err != nil {
+				return Stats{}, err
+			}
+		}
 	}
 	parallel := runtime.GOMAXPROCS(0) > 1
 	if opts.parallel != nil {
@@ -183,12 +218,16 @@ type runner struct {
 	file         string
 	start        time.Time
 	lastProgress time.Time
+	s3prog       *s3Progress // the S3 input being read, if any
 }
 
 // path reads one path argument.
 func (r *runner) path(ctx context.Context, p string) error {
 	if p == "-" {
 		return r.read(ctx, StdinName, r.opts.Stdin)
+	}
+	if IsS3URI(p) {
+		return r.s3(ctx, p)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
@@ -244,7 +283,12 @@ func isSnapshot(path string) bool {
 	defer f.Close()
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
-	head = bytes.TrimSpace(head[:n])
+	return isSnapshotHead(head[:n])
+}
+
+// isSnapshotHead is isSnapshot on the first bytes of a file (up to 4,096).
+func isSnapshotHead(head []byte) bool {
+	head = bytes.TrimSpace(head[:min(len(head), 4096)])
 	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"organization"`)) &&
 		bytes.Contains(head, []byte(`"managementAccountId"`)) && !bytes.Contains(head, []byte(`"eventName"`))
 }
@@ -330,6 +374,10 @@ func (r *runner) record(name string, rec cloudtrail.RawRecord) {
 		return
 	}
 	r.stats.Decoded++
+	if !r.opts.Window.Contains(ev.Time()) {
+		r.stats.OutsideWindow++
+		return
+	}
 	if id := ev.ID(); id != "" {
 		if _, dup := r.seen[id]; dup {
 			r.stats.Duplicates++
@@ -362,17 +410,27 @@ func (r *runner) tick() {
 		return
 	}
 	now := r.opts.now()
-	if now.Sub(r.lastProgress) < ProgressInterval {
+	every := ProgressInterval
+	if r.opts.ProgressEvery > 0 {
+		every = r.opts.ProgressEvery
+	}
+	if now.Sub(r.lastProgress) < every {
 		return
 	}
 	r.lastProgress = now
-	r.opts.Progress(Progress{
+	p := Progress{
 		Records:  r.stats.Records,
 		Bytes:    r.bytes.Load(),
 		Findings: len(r.findings),
 		File:     r.file,
 		Elapsed:  now.Sub(r.start),
-	})
+	}
+	if s := r.s3prog; s != nil {
+		p.Objects, p.ObjectsTotal = s.objects, int(s.lister.listed.Load())
+		p.BytesTotal, p.Listing = s.lister.listedBytes.Load(), !s.lister.done.Load()
+		p.ObjectsBytes = p.Bytes - s.bytes0
+	}
+	r.opts.Progress(p)
 }
 
 // countingReader counts the bytes read through it.
