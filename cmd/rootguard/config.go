@@ -39,6 +39,10 @@ var envNames = map[string]string{
 	// snapshot
 	"root-credentials-mode": "ROOTGUARD_ROOT_CREDENTIALS_MODE",
 	"audit-role-name":       "ROOTGUARD_AUDIT_ROLE_NAME",
+	// replay inputs (replay, report)
+	"since":    "ROOTGUARD_SINCE",
+	"until":    "ROOTGUARD_UNTIL",
+	"progress": "ROOTGUARD_PROGRESS",
 }
 
 func (o *options) register(fs *flag.FlagSet) {

@@ -1,7 +1,7 @@
 // Command rootguard evaluates recorded CloudTrail events and organization posture against the
 // rootguard rule catalogue, offline: the same rule engine the Lambdas run.
 //
-//	rootguard replay [flags] PATH...   evaluate recorded events; PATH is a file or a folder
+//	rootguard replay [flags] PATH...   evaluate recorded events; PATH is a file, a folder or s3://BUCKET/PREFIX/
 //	rootguard audit  [flags]           posture checks on every account of the organization facts
 //	rootguard rules  [--format text|json|markdown]   the catalogue
 //	rootguard snapshot [--out FILE]    write the live organization as a snapshot
@@ -29,7 +29,7 @@ const (
 const usage = `rootguard: root-credential guard for AWS Organizations (offline rule engine)
 
 Usage:
-  rootguard replay [flags] PATH...   evaluate recorded CloudTrail events (files or folders; - is stdin)
+  rootguard replay [flags] PATH...   evaluate recorded CloudTrail events (files, folders, s3://BUCKET/PREFIX/; - is stdin)
   rootguard audit  [flags]           posture checks on every account of the organization facts
   rootguard rules  [--format text|json|markdown]   the rule catalogue
   rootguard snapshot [--out FILE]    write the live organization (AWS credentials) as a snapshot

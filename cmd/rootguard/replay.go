@@ -16,6 +16,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	o.register(fs)
 	audit := fs.Bool("audit", false, "after the events, audit the organization as the events left it [ROOTGUARD_REPLAY_AUDIT]")
 	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
+	var in inputFlags
+	in.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -24,7 +26,7 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return exitUsage, fmt.Errorf("no PATH given (a file, a folder, or - for standard input)")
+		return exitUsage, fmt.Errorf("no PATH given (a file, a folder, s3://BUCKET/PREFIX/, or - for standard input)")
 	}
 	eng, facts, failOn, err := o.setup()
 	if err != nil {
@@ -33,7 +35,7 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	rep := eng.NewReplayer(facts)
 	var findings []finding.Finding
 	inputErrors := 0
-	stats, runErr := replay.Run(ctx, fs.Args(), replay.Options{
+	opts := replay.Options{
 		Evaluate: rep.Evaluate,
 		Merge:    rule.Merge,
 		Emit:     func(f finding.Finding) { findings = append(findings, f) },
@@ -42,13 +44,11 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 			inputErrors++
 			fmt.Fprintf(e.stderr, "rootguard replay: %v\n", ie)
 		},
-		Progress: func(p replay.Progress) {
-			if !*quiet {
-				fmt.Fprintf(e.stderr, "rootguard replay: %d records, %.1f MB read, %d findings, %s (%s)\n",
-					p.Records, float64(p.Bytes)/1e6, p.Findings, p.File, p.Elapsed.Round(time.Second))
-			}
-		},
-	})
+	}
+	if err := in.apply(e, "replay", *quiet, &opts); err != nil {
+		return exitUsage, err
+	}
+	stats, runErr := replay.Run(ctx, fs.Args(), opts)
 	if *audit {
 		more, err := eng.Audit(rep.State, time.Now().UTC())
 		if err != nil {
