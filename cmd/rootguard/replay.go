@@ -62,6 +62,10 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	if !*quiet && o.format == "text" {
 		fmt.Fprintf(e.stderr, "rootguard replay: %d files, %d records, %d events evaluated, %d duplicates, %d input errors\n",
 			stats.Files, stats.Records, stats.Decoded, stats.Duplicates, stats.Errors)
+		if !opts.Window.IsZero() {
+			fmt.Fprintf(e.stderr, "rootguard replay: window: %d events outside it not evaluated, %d S3 objects outside it not fetched\n",
+				stats.OutsideWindow, stats.Skipped)
+		}
 	}
 	if runErr != nil {
 		return exitUsage, runErr

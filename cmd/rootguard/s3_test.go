@@ -71,6 +71,10 @@ func TestReplayS3(t *testing.T) {
 	if code != exitOK || got != "" {
 		t.Errorf("empty window: exit %d, output %q, stderr %s", code, got, errOut)
 	}
+	code, _, errOut = runCLI(t, env, "", "replay", "--org", "../../events/org.json", "--until", "1999-12-31", "s3://samples-bucket/exports/events/")
+	if code != exitOK || !strings.Contains(errOut, "window: ") || strings.Contains(errOut, "window: 0 events") {
+		t.Errorf("empty window, text: exit %d, stderr %s", code, errOut)
+	}
 }
 
 func TestReplayS3Errors(t *testing.T) {
