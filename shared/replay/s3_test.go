@@ -449,3 +449,20 @@ func stripPrefix(list []string, old, new string) []string {
 	}
 	return out
 }
+
+func TestS3ArchivedObject(t *testing.T) {
+	fake := newFakeS3(t)
+	files := archiveOnce()[:3]
+	fake.put(t, testBucket, files)
+	fake.deny[files[1].key] = "InvalidObjectState"
+	run := newEngineRun(t)
+	run.opts.S3 = fake.client("us-east-1")
+	stats, err := Run(context.Background(), []string{"s3://" + testBucket + "/"}, run.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "s3://" + testBucket + "/" + files[1].key + ": get: the object is archived (Glacier or Deep Archive): restore it first"
+	if len(run.errors) != 1 || run.errors[0] != want || stats.Files != 2 {
+		t.Errorf("errors %q after %d objects, want %q and the 2 others read", run.errors, stats.Files, want)
+	}
+}

@@ -129,18 +129,18 @@ func s3Error(op, uri string, err error) error {
 	switch {
 	case code == "NoSuchBucket":
 		what = "no such bucket"
-	case code == "AccessDenied" || code == "AllAccessDisabled" || status == http.StatusForbidden:
-		if op == "list" {
-			what = "access denied (" + detail + "): rootguard needs s3:ListBucket on the bucket"
-		} else {
-			what = "access denied (" + detail + "): rootguard needs s3:GetObject on the key, and kms:Decrypt on its KMS key for SSE-KMS objects"
-		}
 	case code == "NoSuchKey":
 		what = "no such key (deleted since it was listed?)"
 	case code == "InvalidObjectState":
 		what = "the object is archived (Glacier or Deep Archive): restore it first"
 	case code == "PermanentRedirect" || status == http.StatusMovedPermanently:
 		what = "the bucket is in another region: set AWS_REGION to it"
+	case code == "AccessDenied" || code == "AllAccessDisabled" || status == http.StatusForbidden && code == "":
+		if op == "list" {
+			what = "access denied (" + detail + "): rootguard needs s3:ListBucket on the bucket"
+		} else {
+			what = "access denied (" + detail + "): rootguard needs s3:GetObject on the key, and kms:Decrypt on its KMS key for SSE-KMS objects"
+		}
 	case code != "":
 		what = detail
 	default:
