@@ -116,16 +116,17 @@ func TestS3WindowPrunes(t *testing.T) {
 		fetched      func(day string, delivered time.Duration) bool // which files are fetched
 		skipped      int                                            // listed, not fetched
 		unlisted     []string                                       // day folders never listed
+		month        string                                         // a month folder never listed
 	}{
 		{"2024-05-01", "2024-05-01", func(day string, h time.Duration) bool {
 			return day == "2024/05/01" || day == "2024/05/02" && h < time.Hour // delivered within DeliveryMargin
-		}, 6 * 3, []string{"2024/04/30", "2024/05/03"}},
+		}, 6 * 3, []string{"2024/04/30", "2024/05/03"}, "2024/04/"},
 		{"2024-05-02T05:00:00Z", "2024-05-02T13:00:00Z", func(day string, h time.Duration) bool {
 			return day == "2024/05/02" && h >= 6*time.Hour && h <= 12*time.Hour
-		}, 6 * 2, []string{"2024/04/30", "2024/05/01", "2024/05/03"}},
+		}, 6 * 2, []string{"2024/04/30", "2024/05/01", "2024/05/03"}, "2024/04/"},
 		{"2024-05-03", "", func(day string, h time.Duration) bool { return day == "2024/05/03" }, 0,
-			[]string{"2024/04/30", "2024/05/01", "2024/05/02"}},
-		{"", "2024-04-30T12:00:00Z", func(day string, h time.Duration) bool { return day == "2024/04/30" && h <= 12*time.Hour }, 6, []string{"2024/05/01", "2024/05/02"}},
+			[]string{"2024/04/30", "2024/05/01", "2024/05/02"}, "2024/04/"},
+		{"", "2024-04-30T12:00:00Z", func(day string, h time.Duration) bool { return day == "2024/04/30" && h <= 12*time.Hour }, 6, []string{"2024/05/01", "2024/05/02"}, "2024/05/"},
 	} {
 		t.Run(tt.since+".."+tt.until, func(t *testing.T) {
 			win, err := ParseWindow(tt.since, tt.until)
@@ -162,7 +163,7 @@ func TestS3WindowPrunes(t *testing.T) {
 				t.Errorf("%d objects listed and skipped, want %d", stats.Skipped, tt.skipped)
 			}
 			for _, l := range lists {
-				if m := keyDate.FindStringSubmatch(l); m != nil && slices.Contains(tt.unlisted, m[1]) {
+				if m := keyDate.FindStringSubmatch(l); m != nil && slices.Contains(tt.unlisted, m[1]) || strings.HasSuffix(l, "/"+tt.month) {
 					t.Errorf("listed %q, outside the window", l)
 				}
 			}
