@@ -24,7 +24,7 @@ import (
 
 // fakeS3 is an in-process S3 (gofakes3 over httptest) that counts the requests it serves.
 type fakeS3 struct {
-	backend *s3mem.Backend
+	backend gofakes3.Backend
 	srv     *httptest.Server
 
 	mu       sync.Mutex
@@ -38,9 +38,12 @@ type fakeS3 struct {
 	region   string            // when set, requests signed for another region get a 301
 }
 
-func newFakeS3(t testing.TB) *fakeS3 {
+func newFakeS3(t testing.TB) *fakeS3 { return newFakeS3On(t, s3mem.New()) }
+
+// newFakeS3On is newFakeS3 storing the objects in backend.
+func newFakeS3On(t testing.TB, backend gofakes3.Backend) *fakeS3 {
 	t.Helper()
-	f := &fakeS3{backend: s3mem.New(), deny: map[string]string{}}
+	f := &fakeS3{backend: backend, deny: map[string]string{}}
 	faker := gofakes3.New(f.backend)
 	inner := faker.Server()
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
