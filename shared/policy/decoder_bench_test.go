@@ -145,3 +145,30 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkParseVsDecoderPaired runs both parsers one after the other in each iteration and
+// reports each one's CPU time and their ratio: on a shared machine, a drift in load between two
+// sub-benchmarks cannot tilt the comparison. "valid-ns/op" is json.Valid alone, which both do.
+func BenchmarkParseVsDecoderPaired(b *testing.B) {
+	content := loadProtection5K(b)
+	var scanner, decoder, valid time.Duration
+	for b.Loop() {
+		t0 := cpuTime()
+		if _, err := Parse(content); err != nil {
+			b.Fatal(err)
+		}
+		t1 := cpuTime()
+		if _, err := parseWithDecoder(content); err != nil {
+			b.Fatal(err)
+		}
+		t2 := cpuTime()
+		json.Valid([]byte(content))
+		t3 := cpuTime()
+		scanner, decoder, valid = scanner+t1-t0, decoder+t2-t1, valid+t3-t2
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(scanner.Nanoseconds())/n, "parse.go-cpu-ns/op")
+	b.ReportMetric(float64(decoder.Nanoseconds())/n, "encoding-json-cpu-ns/op")
+	b.ReportMetric(float64(valid.Nanoseconds())/n, "valid-ns/op")
+	b.ReportMetric(float64(decoder)/float64(scanner), "gain")
+}
