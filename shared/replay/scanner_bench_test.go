@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rootguard/rootguard/shared/cloudtrail"
 )
@@ -189,5 +190,37 @@ func BenchmarkSplitter(b *testing.B) {
 				b.ReportMetric(float64(c.candidates), "candidates")
 			})
 		}
+	}
+}
+
+// BenchmarkSplitterPaired runs both splitters one after the other in each iteration and reports
+// each one's CPU time per record and their ratio, so that a drift in the load of a shared
+// machine cannot tilt the comparison.
+func BenchmarkSplitterPaired(b *testing.B) {
+	const n = 200_000
+	data := decompressed(b, benchFile(b, n))
+	for _, decode := range []bool{false, true} {
+		name := "split"
+		if decode {
+			name = "decode"
+		}
+		b.Run(name, func(b *testing.B) {
+			var scanner, decoder time.Duration
+			for b.Loop() {
+				t0 := cpuTime()
+				a, err := splitWithScanner(data, decode)
+				t1 := cpuTime()
+				c, err2 := splitWithEncodingJSON(data, decode)
+				t2 := cpuTime()
+				if err != nil || err2 != nil || a.records != n || c.records != n {
+					b.Fatalf("scanner %+v %v, encoding/json %+v %v", a, err, c, err2)
+				}
+				scanner, decoder = scanner+t1-t0, decoder+t2-t1
+			}
+			recs := float64(n) * float64(b.N)
+			b.ReportMetric(recs/scanner.Seconds(), "scanner-cpu-records/s")
+			b.ReportMetric(recs/decoder.Seconds(), "encoding-json-cpu-records/s")
+			b.ReportMetric(float64(decoder)/float64(scanner), "gain")
+		})
 	}
 }
