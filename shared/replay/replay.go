@@ -1,4 +1,5 @@
-// Package replay evaluates recorded CloudTrail events from files, folders and standard input:
+// Package replay evaluates recorded CloudTrail events from files, folders, standard input and
+// S3 (s3://bucket/prefix, listed in CloudTrail's date layout and fetched a few objects ahead):
 // the input side of `rootguard replay`. It streams each input with flat memory (gunzipping it
 // when it starts with the gzip magic bytes), keeps only the records that can raise a finding
 // (cloudtrail.MayMatter), decodes those, drops repeated event ids, calls the rule engine in input
@@ -147,8 +148,8 @@ type Stats struct {
 
 // Run reads every path (a file, a folder walked recursively in name order, "-" for standard
 // input, or s3://bucket/prefix: see s3fetch.go) and evaluates its events. It is the one entry
-// point of every command that reads recorded events. Input problems are reported through OnInputError and counted
-// in Stats.Errors; they do not stop the run. The returned error is the context's when it is
+// point of every command that reads recorded events. Input problems are reported through
+// OnInputError and counted in Stats.Errors; they do not stop the run. The returned error is the context's when it is
 // cancelled (the findings seen so far are still emitted), or a usage error.
 func Run(ctx context.Context, paths []string, opts Options) (Stats, error) {
 	if opts.Evaluate == nil {
