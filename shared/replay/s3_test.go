@@ -467,3 +467,39 @@ func TestS3ArchivedObject(t *testing.T) {
 		t.Errorf("errors %q after %d objects, want %q and the 2 others read", run.errors, stats.Files, want)
 	}
 }
+
+// TestS3LargeObjects replays objects larger than the read-ahead head, whose rest streams from
+// the open response when their turn comes.
+func TestS3LargeObjects(t *testing.T) {
+	files := archive{
+		accounts: []string{"111111111111"}, regions: []string{"eu-west-1", "us-east-1"},
+		days: testArchive.days[:2], hours: []time.Duration{time.Hour, 2 * time.Hour}, records: 3000,
+	}.generate(9)
+	for _, f := range files {
+		if len(f.data) <= s3HeadSize && keyDate.MatchString(f.key) {
+			t.Fatalf("%s is %d bytes, want more than the %d-byte head", f.key, len(f.data), s3HeadSize)
+		}
+	}
+	fake := newFakeS3(t)
+	fake.put(t, testBucket, files)
+	dir := t.TempDir()
+	writeArchive(t, dir, files)
+	disk := newEngineRun(t)
+	diskStats, err := Run(context.Background(), replayOrder(dir, files, nil), disk.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := newEngineRun(t)
+	run.opts.S3 = fake.client("us-east-1")
+	run.opts.S3Parallel = 3
+	stats, err := Run(context.Background(), []string{"s3://" + testBucket + "/"}, run.opts)
+	if err != nil || len(run.errors) > 0 {
+		t.Fatalf("%v %q", err, run.errors)
+	}
+	if stats != diskStats || stats.Records != 8*3000 {
+		t.Errorf("stats %+v, disk replay's %+v", stats, diskStats)
+	}
+	if diff := cmp.Diff(disk.findings, run.findings); diff != "" {
+		t.Errorf("findings (-disk +s3):\n%s", diff)
+	}
+}
