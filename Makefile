@@ -15,7 +15,7 @@ GOAWS_VERSION := v0.4.5
 DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 	--trusted-principals arn:aws:iam::111111111111:role/stax-guardrail-automation
 
-.PHONY: demo test unit build bench fuzz fuzz-smoke tools clean
+.PHONY: demo test unit build bench fuzz fuzz-smoke tools clean report browser
 
 # Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
 FUZZ_TARGETS := ./shared/cloudtrail:FuzzDecode ./shared/cloudtrail:FuzzStream \
@@ -25,6 +25,10 @@ FUZZTIME ?= 5m
 ## demo: replay every sample event against the bundled organization, then audit the result.
 demo:
 	@$(GO) run ./cmd/rootguard replay $(DEMO_FLAGS) --audit events/
+
+## report: the HTML posture report of the samples (events/ against events/org.json) into report.html.
+report:
+	@$(GO) run ./cmd/rootguard report $(DEMO_FLAGS) --out report.html events/
 
 ## test: every test (unit, golden, catalogue, fuzz smoke, end-to-end, infrastructure).
 test: tools
