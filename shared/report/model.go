@@ -100,8 +100,8 @@ type bar struct {
 }
 
 type session struct {
-	Rule, Account, Time, Sev, Class string
-	Calls                           []string
+	Rule, Account, Time, Clock, Sev, Class string
+	Calls                                  []string
 }
 
 type findingView struct {
@@ -110,7 +110,7 @@ type findingView struct {
 	SevRank                  int
 	AccountID, AccountName   string
 	Ownership, Role          string
-	Time, Day                string
+	Time, ShortTime, Day     string
 	Title, Description       string
 	Remediation              string
 	Event, Region, Actor, IP string
@@ -426,7 +426,7 @@ func findingsOf(fs []finding.Finding) ([]findingView, []string, []option) {
 			N: i, ID: clean(f.ID), Rule: clean(f.Rule), Sev: f.Severity.String(), SevClass: sevClass(f.Severity), SevRank: int(f.Severity),
 			AccountID: clean(f.AccountID), AccountName: clean(f.AccountName),
 			Ownership: clean(cmp.Or(f.Ownership, finding.Unknown)), Role: clean(cmp.Or(f.AccountRole, finding.Unknown)),
-			Time: clean(f.EventTime), Day: dayOf(f.EventTime),
+			Time: clean(f.EventTime), ShortTime: shortTime(f.EventTime), Day: dayOf(f.EventTime),
 			Title: clean(f.Title), Description: cleanLong(f.Description), Remediation: cleanLong(f.Remediation),
 			Event: clean(f.EventName), Region: clean(f.Region), Actor: clean(f.Actor), IP: clean(f.SourceIP),
 			Calls: clean(strings.Join(f.Calls, ", ")), Resources: clean(strings.Join(f.Resources, ", ")),
@@ -455,6 +455,22 @@ func findingsOf(fs []finding.Finding) ([]findingView, []string, []option) {
 	return rows, ruleList, opts
 }
 
+// shortTime shows an RFC 3339 time as "2006-01-02 15:04:05" (UTC); other text as it is.
+func shortTime(t string) string {
+	if ts, err := time.Parse(time.RFC3339, t); err == nil {
+		return ts.UTC().Format("2006-01-02 15:04:05")
+	}
+	return clean(t)
+}
+
+// clockOf shows the time of day of an RFC 3339 time (UTC).
+func clockOf(t string) string {
+	if ts, err := time.Parse(time.RFC3339, t); err == nil {
+		return ts.UTC().Format("15:04:05")
+	}
+	return clean(t)
+}
+
 func dayOf(t string) string {
 	if ts, err := time.Parse(time.RFC3339, t); err == nil {
 		return ts.UTC().Format("2006-01-02")
@@ -476,7 +492,7 @@ func timeline(fs []finding.Finding) ([]day, int) {
 		byDay[d].Total++
 		if len(f.Calls) > 0 {
 			byDay[d].Sessions = append(byDay[d].Sessions, session{
-				Rule: clean(f.Rule), Account: clean(cmp.Or(f.AccountName, f.AccountID)), Time: clean(f.EventTime),
+				Rule: clean(f.Rule), Account: clean(cmp.Or(f.AccountName, f.AccountID)), Time: clean(f.EventTime), Clock: clockOf(f.EventTime),
 				Sev: f.Severity.String(), Class: sevClass(f.Severity), Calls: cleanAll(f.Calls),
 			})
 		}
