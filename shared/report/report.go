@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/rootguard/rootguard/shared/finding"
@@ -55,7 +56,10 @@ var js string
 //go:embed report.tmpl
 var tmplText string
 
-var tmpl = template.Must(template.New("report").Parse(tmplText))
+// tmpl is parsed on first use, not at start: the audit function's cold start does not pay for it.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(tmplText))
+})
 
 // CSP is the page's Content-Security-Policy: nothing may load, the inline style sheet and script
 // run only because their hashes are listed.
@@ -82,7 +86,7 @@ func Render(w io.Writer, in Input) error {
 		return err
 	}
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, view{page: p, CSP: CSP, CSS: template.CSS(css), Script: template.JS(js)}); err != nil {
+	if err := tmpl().Execute(&b, view{page: p, CSP: CSP, CSS: template.CSS(css), Script: template.JS(js)}); err != nil {
 		return fmt.Errorf("report: render: %w", err)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
