@@ -184,7 +184,7 @@ func TestReportInBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelT()
 	must := func(err error) {
 		t.Helper()
