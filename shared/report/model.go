@@ -534,7 +534,7 @@ func exceptionsOf(fs []finding.Finding) []exceptionView {
 		}
 		out = append(out, exceptionView{
 			Exception: clean(f.Exception), Rule: clean(f.Rule), Sev: f.Severity.String(),
-			Account: clean(cmp.Or(f.AccountName, f.AccountID)), Time: clean(f.EventTime), Title: clean(f.Title), Kind: kind,
+			Account: clean(cmp.Or(f.AccountName, f.AccountID)), Time: shortTime(f.EventTime), Title: clean(f.Title), Kind: kind,
 		})
 	}
 	slices.SortFunc(out, func(a, b exceptionView) int { return cmp.Compare(a.Time, b.Time) })
@@ -575,7 +575,7 @@ func taggedOf(facts org.Facts, o org.Organization, accounts []org.Account, ous [
 		if err != nil {
 			t.Reference, t.Status = clean(v), "malformed: "+clean(err.Error())
 		} else {
-			t.Reference, t.Expires = clean(ex.Reference), ex.Expires.UTC().Format(time.RFC3339)
+			t.Reference, t.Expires = clean(ex.Reference), ex.Expires.UTC().Format("2006-01-02 15:04:05")
 			t.Status = "expired"
 			if now.IsZero() || now.Before(ex.Expires) {
 				t.Status = "active"
