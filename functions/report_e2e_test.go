@@ -80,4 +80,3 @@ func TestDailyReportEndToEnd(t *testing.T) {
 		}
 	}
 }
-
