@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -280,6 +281,17 @@ func TestReportInBrowser(t *testing.T) {
 		if !strings.Contains(text, ex) {
 			t.Errorf("exception %q is not shown", ex)
 		}
+	}
+
+	// Printed: the filters and the navigation are not printed; every row and the header are.
+	if _, err := chromedp.Call(tctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := str(`[getComputedStyle(document.getElementById("filters")).display, getComputedStyle(document.querySelector("nav.toc")).display, String(document.querySelectorAll("#ftable tbody tr:not([hidden])").length)].join(" ")`); got != fmt.Sprintf("none none %d", total) {
+		t.Errorf("print media: filters, navigation display and rows shown = %q, want \"none none %d\"", got, total)
+	}
+	if _, err := chromedp.Call(tctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Screenshots: desktop (top and full page) and phone widths.
