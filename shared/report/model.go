@@ -40,14 +40,12 @@ type page struct {
 	Tree        *node
 	Outside     []*accountView
 	Days        []day
-	MaxDay      int
 	Findings    []findingView
 	Rules       []string
 	AccountOpts []option
 	Exceptions  []exceptionView
 	Tagged      []taggedException
 	Trusted     []string
-	Notes       []string
 }
 
 type sevCount struct {
@@ -251,7 +249,7 @@ func build(in Input) (*page, error) {
 	}
 
 	p.Findings, p.Rules, p.AccountOpts = findingsOf(in.Findings)
-	p.Days, p.MaxDay = timeline(in.Findings)
+	p.Days = timeline(in.Findings)
 	p.Exceptions = exceptionsOf(in.Findings)
 	p.Tagged = taggedOf(facts, o, accounts, in.OUs, in.Findings, in.Generated)
 	return p, nil
@@ -426,7 +424,7 @@ func findingsOf(fs []finding.Finding) ([]findingView, []string, []option) {
 			N: i, ID: clean(f.ID), Rule: clean(f.Rule), Sev: f.Severity.String(), SevClass: sevClass(f.Severity), SevRank: int(f.Severity),
 			AccountID: clean(f.AccountID), AccountName: clean(f.AccountName),
 			Ownership: clean(cmp.Or(f.Ownership, finding.Unknown)), Role: clean(cmp.Or(f.AccountRole, finding.Unknown)),
-			Time: clean(f.EventTime), ShortTime: shortTime(f.EventTime), Day: dayOf(f.EventTime),
+			Time: clean(f.EventTime), ShortTime: shortTime(f.EventTime),
 			Title: clean(f.Title), Description: cleanLong(f.Description), Remediation: cleanLong(f.Remediation),
 			Event: clean(f.EventName), Region: clean(f.Region), Actor: clean(f.Actor), IP: clean(f.SourceIP),
 			Calls: clean(strings.Join(f.Calls, ", ")), Resources: clean(strings.Join(f.Resources, ", ")),
@@ -479,7 +477,7 @@ func dayOf(t string) string {
 }
 
 // timeline: findings per day and severity; root sessions (findings with calls) as one mark each.
-func timeline(fs []finding.Finding) ([]day, int) {
+func timeline(fs []finding.Finding) []day {
 	byDay := map[string]*day{}
 	counts := map[string]map[finding.Severity]int{}
 	for _, f := range fs {
@@ -518,7 +516,7 @@ func timeline(fs []finding.Finding) ([]day, int) {
 		days = append(days, *d)
 	}
 	slices.SortFunc(days, func(a, b day) int { return cmp.Compare(a.Date, b.Date) })
-	return days, maxDay
+	return days
 }
 
 // exceptionsOf: the findings an exception or a trusted principal lowered.
