@@ -95,6 +95,8 @@ func (c *Central) reportAccess(cfg Config) (statements []awsiam.PolicyStatement,
 		"ROOTGUARD_REPORT_KMS_KEY":   c.Key.KeyArn(),
 		"ROOTGUARD_REPORT_PRESIGN":   jsii.String(presignValue(cfg.ReportPresign)),
 		"ROOTGUARD_ALERTS_TOPIC_ARN": c.AlertsTopic.TopicArn(),
+		// The audit runs every AuditInterval; the run in the first interval of the UTC day delivers.
+		"ROOTGUARD_REPORT_INTERVAL": jsii.String(cfg.AuditInterval.String()),
 	}
 	return statements, env
 }

@@ -23,6 +23,7 @@ func reportEnvironment(t *testing.T, cfg Config, tpl map[string]any) map[string]
 		"ROOTGUARD_REPORT_KMS_KEY":   "${" + keyID(t, tpl) + ".Arn}",
 		"ROOTGUARD_REPORT_PRESIGN":   presign,
 		"ROOTGUARD_ALERTS_TOPIC_ARN": "${" + one(t, tpl, "AWS::SNS::Topic", "TopicName", "rootguard-alerts").ID + "}",
+		"ROOTGUARD_REPORT_INTERVAL":  cfg.AuditInterval.String(),
 	}
 }
 

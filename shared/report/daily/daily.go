@@ -39,6 +39,10 @@ const (
 	EnvPresign = "ROOTGUARD_REPORT_PRESIGN"
 	// EnvTopic is the alerts topic the summary is emailed to (the notifier's variable).
 	EnvTopic = "ROOTGUARD_ALERTS_TOPIC_ARN"
+	// EnvInterval (ROOTGUARD_REPORT_INTERVAL, Go duration): the audit's schedule interval. The
+	// audit runs several times a day; the report is delivered by the one run whose time falls in
+	// the first interval of the UTC day, so once a day. Empty, 0 or 24h and more: every run.
+	EnvInterval = "ROOTGUARD_REPORT_INTERVAL"
 )
 
 // DefaultPrefix is the reports' key prefix.
@@ -51,6 +55,8 @@ const MaxPresign = 7 * 24 * time.Hour
 type Config struct {
 	Bucket, Prefix, KMSKey, TopicARN string
 	Presign                          time.Duration
+	// Interval is the audit's schedule interval (EnvInterval).
+	Interval time.Duration
 }
 
 // LoadConfig reads the configuration from the environment; every bad variable is named.
@@ -71,6 +77,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		default:
 			c.Presign = d
 		}
+	}
+	if v := get(EnvInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			bad = append(bad, fmt.Sprintf("%s: %q is not a non-negative Go duration (e.g. 6h)", EnvInterval, v))
+		}
+		c.Interval = d
 	}
 	if c.Bucket != "" && (strings.ContainsAny(c.Bucket, "/: ") || len(c.Bucket) < 3 || len(c.Bucket) > 63) {
 		bad = append(bad, fmt.Sprintf("%s: %q is not an S3 bucket name", EnvBucket, c.Bucket))
@@ -137,8 +150,22 @@ func (d *Delivery) Key(at time.Time) string {
 	return d.Config.Prefix + at.Format("2006/01/02") + "/rootguard-report-" + at.Format("20060102T150405Z") + ".html"
 }
 
-// Deliver renders the report of one audit, writes it to the bucket and emails the summary.
+// Due reports whether the audit at this time delivers the day's report: it is the run in the
+// first Interval of the UTC day (a retry has the same time, so the same answer).
+func (c Config) Due(at time.Time) bool {
+	if c.Interval <= 0 || c.Interval >= 24*time.Hour {
+		return true
+	}
+	at = at.UTC()
+	return at.Sub(at.Truncate(24*time.Hour)) < c.Interval
+}
+
+// Deliver renders the report of one audit, writes it to the bucket and emails the summary, when
+// the audit is the day's (Config.Due); other runs deliver nothing.
 func (d *Delivery) Deliver(ctx context.Context, facts org.Facts, findings []finding.Finding, at time.Time) error {
+	if !d.Config.Due(at) {
+		return nil
+	}
 	in := report.Input{Facts: facts, Config: d.Rules, Findings: findings, Generated: at, Sources: "daily audit of the live organization"}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, in); err != nil {

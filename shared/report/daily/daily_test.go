@@ -262,3 +262,39 @@ func TestDeliveryFailures(t *testing.T) {
 		t.Errorf("empty environment: %+v %v (want no report, no error)", c, err)
 	}
 }
+
+// TestOncePerDay: with the audit's interval configured, only the run in the first interval of the
+// UTC day delivers.
+func TestOncePerDay(t *testing.T) {
+	c, err := LoadConfig(func(k string) string { return map[string]string{EnvBucket: bucket, EnvInterval: "6h"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, true}, {5*time.Hour + 59*time.Minute, true}, {6 * time.Hour, false}, {17 * time.Hour, false}, {23*time.Hour + 59*time.Minute, false}} {
+		if got := c.Due(day.Add(tc.at)); got != tc.want {
+			t.Errorf("audit at %s: due %v, want %v", day.Add(tc.at).Format(time.RFC3339), got, tc.want)
+		}
+	}
+	c.Interval = 0
+	if !c.Due(day.Add(17 * time.Hour)) {
+		t.Errorf("without an interval every run delivers")
+	}
+	fs3 := newFakeS3(t)
+	_, eng := setup(t)
+	mail := &published{}
+	d := New(awsConfig(t, fs3.URL), Config{Bucket: bucket, Prefix: DefaultPrefix, TopicARN: topic, Interval: 6 * time.Hour}, eng.Config())
+	d.SNS = mail
+	if err := d.Deliver(context.Background(), org.Empty{}, nil, day.Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if len(mail.msgs) != 0 || len(fs3.headers) != 0 {
+		t.Errorf("a midday audit delivered: %d emails, %d S3 requests", len(mail.msgs), len(fs3.headers))
+	}
+	if _, err := LoadConfig(func(k string) string { return map[string]string{EnvInterval: "often"}[k] }); err == nil || !strings.Contains(err.Error(), EnvInterval) {
+		t.Errorf("a bad interval: %v", err)
+	}
+}
