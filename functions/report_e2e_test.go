@@ -55,6 +55,11 @@ func TestDailyReportEndToEnd(t *testing.T) {
 	if !strings.Contains(page, "Content-Security-Policy") || !strings.Contains(page, "rootguard posture report") {
 		t.Fatalf("the stored object is not the report: %.200s", page)
 	}
+	for _, want := range []string{"acme-legacy", "Production", "Foundation", "POSTURE-ROOT-ACCESS-KEYS"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q (accounts, OU names read live, findings)", want)
+		}
+	}
 
 	// The summary email, among the alerts (the audit's findings are emailed by the notifier only
 	// when their events reach it; here only the audit published).

@@ -176,6 +176,14 @@ func build(in Input) (*page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: list the accounts: %w", err)
 	}
+	if in.OUs == nil {
+		// Live facts list the OUs themselves (awsorg); without them OUs are shown by id.
+		if l, ok := facts.(interface{ OUs() ([]org.OU, error) }); ok {
+			if ous, err := l.OUs(); err == nil {
+				in.OUs = ous
+			}
+		}
+	}
 	ouNames := map[string]string{}
 	for _, ou := range in.OUs {
 		ouNames[ou.ID] = ou.Name
