@@ -15,7 +15,7 @@ GOAWS_VERSION := v0.4.5
 DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 	--trusted-principals arn:aws:iam::111111111111:role/stax-guardrail-automation
 
-.PHONY: demo test unit build bench fuzz fuzz-smoke tools clean
+.PHONY: demo test unit build bench fuzz fuzz-smoke tools clean report browser
 
 # Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
 FUZZ_TARGETS := ./shared/cloudtrail:FuzzDecode ./shared/cloudtrail:FuzzStream \
@@ -26,14 +26,32 @@ FUZZTIME ?= 5m
 demo:
 	@$(GO) run ./cmd/rootguard replay $(DEMO_FLAGS) --audit events/
 
+## report: the HTML posture report of the samples (events/ against events/org.json) into report.html.
+report:
+	@$(GO) run ./cmd/rootguard report $(DEMO_FLAGS) --out report.html events/
+
 ## test: every test (unit, golden, catalogue, fuzz smoke, end-to-end, infrastructure).
-test: tools
+test: tools browser
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m -skip '^TestFaultInjection$$' ./...
 	@echo "fault injection (real binaries under the Lambda emulator, faults on every service):"
 	@set -o pipefail; $(GO) test -count=1 -timeout 10m -v -run '^TestFaultInjection$$' ./functions/ \
 		| grep -E '^(fault injection|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
 	$(MAKE) --no-print-directory fuzz-smoke
+
+## browser: Chromium for the report's browser test: found, or installed with apt-get (Debian package
+## chromium) where apt-get exists; without one the browser test is skipped and says why.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+browser:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || [ -n "$$ROOTGUARD_CHROMIUM" ]; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "make browser: installing Chromium (apt-get install chromium) for the report's browser test"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			|| echo "make browser: Chromium could not be installed: the report's browser test will be skipped"; \
+	else \
+		echo "make browser: no Chromium and no apt-get: the report's browser test will be skipped"; \
+	fi
 
 ## unit: the fast tests only (no infrastructure synthesis).
 unit:

@@ -123,6 +123,8 @@ func throttled(f *awsfake.Server) int {
 type setupOptions struct {
 	// snsEndpoint, when set, gives the SNS endpoint the functions use in front of goaws's.
 	snsEndpoint func(t *testing.T, goaws string) string
+	// env adds to (or replaces in) every function's environment.
+	env map[string]string
 }
 
 func setup(t *testing.T) *e2e { return setupWith(t, setupOptions{}) }
@@ -198,6 +200,9 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		"ROOTGUARD_LOG_LEVEL":                "info",
 	}
 	for k, v := range h.fake.Env() {
+		env[k] = v
+	}
+	for k, v := range opts.env {
 		env[k] = v
 	}
 	for k, v := range env {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -53,6 +54,8 @@ type Central struct {
 	// FailureQueues are the functions' on-failure destinations; TargetDLQ is the rule targets'.
 	FailureQueues map[string]awssqs.Queue
 	TargetDLQ     awssqs.Queue
+	// ReportBucket holds the audit's daily HTML reports (report.go).
+	ReportBucket awss3.Bucket
 }
 
 // NewCentralStack builds the central stack in the central account and home region.
@@ -105,6 +108,8 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+
+	c.ReportBucket = c.newReportBucket(cfg)
 
 	c.TargetDLQ = newQueue(stack, "TargetDLQ", "rootguard-rule-targets-dlq", c.Key)
 	suppressDLQ(c.TargetDLQ, "every rule's Lambda target")
@@ -298,6 +303,13 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			env["ROOTGUARD_CHAT_TOPIC_ARN"] = c.ChatTopic.TopicArn()
 		}
 	}
+	if spec.Name == route.Audit {
+		more, vars := c.reportAccess(cfg)
+		statements = append(statements, more...)
+		for k, v := range vars {
+			env[k] = v
+		}
+	}
 	role := awsiam.NewRole(stack, jsii.String("Role-"+spec.Name), &awsiam.RoleProps{
 		RoleName:       jsii.String(FunctionRoleName(spec.Name)),
 		Description:    jsii.String("rootguard " + spec.Name + " function: only the calls it makes"),
@@ -306,6 +318,9 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 	})
 	for _, resource := range sortedKeys(wildcards) {
 		suppressWildcard(role, resource, wildcards[resource])
+	}
+	if spec.Name == route.Audit {
+		suppressReportObjects(role)
 	}
 	fn := awslambda.NewFunction(stack, jsii.String("Fn-"+spec.Name), &awslambda.FunctionProps{
 		FunctionName: jsii.String(name),

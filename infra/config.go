@@ -109,6 +109,10 @@ type Config struct {
 	OrganizationsDelegation bool
 	// AssetDir holds build/arm64/<function>/bootstrap.
 	AssetDir string
+	// ReportRetentionDays is how long the daily reports are kept; ReportPresign, when positive,
+	// puts a pre-signed link valid that long in the daily email (see report.go).
+	ReportRetentionDays int
+	ReportPresign       time.Duration
 }
 
 // Defaults of optional context values.
@@ -194,6 +198,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		r.fail(CtxAuditRoleName, "%q would collide with the names of the functions' roles (rootguard-*-function)", c.AuditRoleName)
 	}
 	c.AuditInterval = r.auditInterval(c.AuditSchedule)
+	r.readReport(&c)
 	c.OrganizationsDelegation = r.boolean(CtxOrganizationsDelegation, c.CentralAccount != c.ManagementAccount)
 	if c.OrganizationsDelegation && c.CentralAccount != "" && c.CentralAccount == c.ManagementAccount {
 		r.fail(CtxOrganizationsDelegation, "must be false when the central account is the management account (nothing to delegate)")

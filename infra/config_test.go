@@ -43,6 +43,7 @@ func TestConfigDefaults(t *testing.T) {
 		LogRetentionDays:        90,
 		OrganizationsDelegation: true,
 		AssetDir:                "build/arm64",
+		ReportRetentionDays:     DefaultReportRetentionDays,
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

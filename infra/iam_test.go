@@ -112,6 +112,9 @@ func wildcardAllowList(cfg Config) []wildcardAllowance {
 				return nil
 			},
 			Reason: "AssumeRoot on member accounts, pinned to the read-only audit task policy"},
+		{Resource: regexp.MustCompile(`^\$\{ReportBucket[0-9A-F]*\.Arn\}/` + q(ReportPrefix) + `\*$`), Types: []string{"AWS::IAM::Role"},
+			Actions: []string{"s3:PutObject", "s3:GetObject"},
+			Reason:  "the audit's daily reports, dated keys under the reports prefix of the reports bucket"},
 		{Resource: regexp.MustCompile(`^arn:aws:iam::(\d{12}|\$\{AWS::AccountId\}):user/\*$`), Types: []string{"AWS::IAM::Role"},
 			Actions: []string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 			Reason:  "credential listings of users of the audit role's own account, read-only"},
@@ -138,8 +141,11 @@ func TestIAMStatements(t *testing.T) {
 					where := fmt.Sprintf("%s/%s (%s)", ps.Stack, ps.Resource, ps.Type)
 					listing = append(listing, fmt.Sprintf("%s %s %v on %v principal %s condition %s", where, effect, actions, resources, render(st["Principal"]), render(st["Condition"])))
 					if effect == "Deny" {
-						// Deny statements only ever refuse non-TLS access; wildcards widen a deny.
-						if get(st, "Condition", "Bool", "aws:SecureTransport") != "false" {
+						// Deny statements only ever refuse non-TLS access, old TLS, or report objects not
+						// encrypted with the stack's key; wildcards widen a deny.
+						if get(st, "Condition", "Bool", "aws:SecureTransport") != "false" &&
+							get(st, "Condition", "NumericLessThan", "s3:TlsVersion") == nil &&
+							get(st, "Condition", "StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id") == nil {
 							t.Errorf("%s: unexpected Deny %v", where, st)
 						}
 						continue

@@ -97,6 +97,7 @@ var (
 	assumeRoot = variant{"assume-root", map[string]any{
 		CtxRootCredentialsMode: ModeAssumeRoot, CtxChat: false, CtxSecurityHub: "false",
 		CtxAuditSchedule: "cron(15 */4 * * ? *)", CtxAuditInterval: "4h",
+		CtxReportPresign: "72h", CtxReportRetentionDays: 30,
 	}}
 	variants = []variant{auditRole, assumeRoot}
 )

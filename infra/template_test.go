@@ -123,6 +123,9 @@ func TestCentralEnvironment(t *testing.T) {
 			// scp-guard and the audit keep the protection SCPs' state in the state table.
 			policyState := maps.Clone(detector)
 			policyState["ROOTGUARD_DEDUP_TABLE"] = "${" + table + "}"
+			// The audit also writes the daily report and emails its summary.
+			audit := maps.Clone(policyState)
+			maps.Copy(audit, reportEnvironment(t, s.cfg, tpl))
 			for _, fn := range route.Functions {
 				want := detector
 				switch fn {
@@ -130,8 +133,10 @@ func TestCentralEnvironment(t *testing.T) {
 					want = notifier
 				case route.Heartbeat:
 					want = heartbeat
-				case route.SCPGuard, route.Audit:
+				case route.SCPGuard:
 					want = policyState
+				case route.Audit:
+					want = audit
 				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)

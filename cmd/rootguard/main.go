@@ -5,6 +5,7 @@
 //	rootguard audit  [flags]           posture checks on every account of the organization facts
 //	rootguard rules  [--format text|json|markdown]   the catalogue
 //	rootguard snapshot [--out FILE]    write the live organization as a snapshot
+//	rootguard report [flags] [PATH...] the HTML posture report of the events and an audit
 //
 // Exit status: 0 done; 1 a finding at or above --fail-on; 2 usage or input errors.
 package main
@@ -33,6 +34,7 @@ Usage:
   rootguard audit  [flags]           posture checks on every account of the organization facts
   rootguard rules  [--format text|json|markdown]   the rule catalogue
   rootguard snapshot [--out FILE]    write the live organization (AWS credentials) as a snapshot
+  rootguard report [flags] [PATH...] --out report.html   the HTML posture report (events + audit)
 
 Run 'rootguard COMMAND -h' for a command's flags.
 Exit status: 0 done; 1 a finding at or above --fail-on; 2 usage or input errors.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = cmdRules(e, args[1:])
 	case "snapshot":
 		code, err = cmdSnapshot(ctx, e, args[1:])
+	case "report":
+		code, err = cmdReport(ctx, e, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,22 +1,37 @@
 // Command audit is the scheduled rootguard Lambda function that runs every posture and
 // organization check over the whole organization: the backstop that catches what an event missed.
-// Configuration: the ROOTGUARD_* environment variables (see shared/config).
+// After each audit it writes the HTML posture report to the reports bucket and emails a summary
+// (shared/report/daily) when ROOTGUARD_REPORT_BUCKET is set.
+// Configuration: the ROOTGUARD_* environment variables (see shared/config and shared/report/daily).
 package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
 	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
+	"github.com/rootguard/rootguard/shared/report/daily"
+	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func main() {
-	h, err := evaluator.Audit(context.Background(), dynamostore.New)
+	h, err := evaluator.AuditWithReport(context.Background(), dynamostore.New, reporter)
 	if err != nil {
 		wire.Exit(err)
 	}
 	lambda.Start(h.Handle)
+}
+
+// reporter builds the daily report's delivery, or none when no reports bucket is configured.
+func reporter(cfg aws.Config, rules rule.Config) (evaluator.AfterAudit, error) {
+	c, err := daily.LoadConfig(os.Getenv)
+	if err != nil || c.Bucket == "" {
+		return nil, err
+	}
+	return daily.New(cfg, c, rules).Deliver, nil
 }

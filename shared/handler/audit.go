@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/metric"
+	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
@@ -29,6 +31,10 @@ type Auditor struct {
 	Metrics *metric.Recorder
 	// Now is the clock for an event without a time (default time.Now).
 	Now func() time.Time
+	// AfterAudit, when set, runs once the findings are published, with the facts and the findings
+	// of the audit (the audit function's daily report, shared/report/daily); its error fails the
+	// invocation, so that Lambda retries it (the findings' ids repeat: nothing is sent twice).
+	AfterAudit func(ctx context.Context, facts org.Facts, findings []finding.Finding, at time.Time) error
 }
 
 type scheduledEvent struct {
@@ -67,14 +73,23 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 	if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
 		at = t.UTC()
 	}
-	findings, err := h.Engine.Audit(h.Facts.For(ctx), at)
+	facts := h.Facts.For(ctx)
+	findings, err := h.Engine.Audit(facts, at)
 	if err != nil {
 		h.Log.Error("audit failed", "eventId", ev.ID, "error", err.Error(), "retryable", true)
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "facts"})
 		return fmt.Errorf("audit at %s: %w", at.Format(time.RFC3339), err)
 	}
 	h.Log.Info("audit done", "eventId", ev.ID, "time", at.Format(time.RFC3339), "findings", len(findings))
-	return publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings)
+	if err := publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings); err != nil || h.AfterAudit == nil {
+		return err
+	}
+	if err := h.AfterAudit(ctx, facts, findings, at); err != nil {
+		h.Log.Error("audit report failed", "eventId", ev.ID, "error", err.Error(), "retryable", true)
+		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "report"})
+		return fmt.Errorf("audit at %s: report: %w", at.Format(time.RFC3339), err)
+	}
+	return nil
 }
 
 func (h *Auditor) refuse(eventID string, err error) {

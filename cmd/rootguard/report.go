@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/shared/replay"
+	"github.com/rootguard/rootguard/shared/report"
+	"github.com/rootguard/rootguard/shared/rule"
+)
+
+// cmdReport writes the HTML posture report: the findings of the given event files (replayed as
+// by replay) and of an audit of the organization facts as given (the snapshot is the organization
+// now; the events are its history), with the organization tree from the same facts.
+func cmdReport(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet("report", e)
+	var o options
+	o.register(fs)
+	out := fs.String("out", "report.html", "write the report to `FILE` (- for standard output)")
+	at := fs.String("at", "", "report and audit time `RFC3339` (default now) [ROOTGUARD_AUDIT_AT]")
+	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage, err
+	}
+	if err := applyEnv(fs, e.getenv); err != nil {
+		return exitUsage, err
+	}
+	if o.org == "" {
+		return exitUsage, fmt.Errorf("--org FILE is required: the report shows the accounts of an organization snapshot (write one with 'rootguard snapshot')")
+	}
+	if *out == "" {
+		return exitUsage, fmt.Errorf("--out: want a file name, or - for standard output")
+	}
+	eng, facts, failOn, err := o.setup()
+	if err != nil {
+		return exitUsage, err
+	}
+	now := time.Now().UTC()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			return exitUsage, fmt.Errorf("--at: %w", err)
+		}
+	}
+	var findings []finding.Finding
+	inputErrors := 0
+	if fs.NArg() > 0 {
+		rep := eng.NewReplayer(facts)
+		_, runErr := replay.Run(ctx, fs.Args(), replay.Options{
+			Evaluate: rep.Evaluate,
+			Merge:    rule.Merge,
+			Emit:     func(f finding.Finding) { findings = append(findings, f) },
+			Stdin:    e.stdin,
+			OnInputError: func(ie replay.InputError) {
+				inputErrors++
+				fmt.Fprintf(e.stderr, "rootguard report: %v\n", ie)
+			},
+			Progress: func(p replay.Progress) {
+				if !*quiet {
+					fmt.Fprintf(e.stderr, "rootguard report: %d records, %.1f MB read, %d findings, %s (%s)\n",
+						p.Records, float64(p.Bytes)/1e6, p.Findings, p.File, p.Elapsed.Round(time.Second))
+				}
+			},
+		})
+		if runErr != nil {
+			return exitUsage, runErr
+		}
+	}
+	audited, err := eng.Audit(facts, now)
+	if err != nil {
+		return exitUsage, err
+	}
+	findings = append(findings, audited...)
+	in := report.Input{
+		Facts:     facts,
+		Config:    eng.Config(),
+		Findings:  findings,
+		Generated: now,
+		Sources:   sources(o.org, fs.Args()),
+	}
+	if s, ok := facts.(*org.Snapshot); ok {
+		in.OUs = s.Doc().OrganizationalUnits
+	}
+	if err := writeReport(e, *out, in); err != nil {
+		return exitUsage, err
+	}
+	if !*quiet && *out != "-" {
+		fmt.Fprintf(e.stderr, "rootguard report: %d findings written to %s\n", len(findings), *out)
+	}
+	code := exitCode(findings, failOn)
+	if inputErrors > 0 {
+		code = exitUsage // input errors win: something was not evaluated
+	}
+	return code, nil
+}
+
+// sources says what the report evaluated, in one line.
+func sources(orgFile string, paths []string) string {
+	s := "facts " + filepath.Base(orgFile)
+	if len(paths) > 0 {
+		s += ", events " + strings.Join(paths, " ")
+	}
+	return s + ", audit"
+}
+
+// writeReport renders the report to a file (written whole, then renamed into place) or stdout.
+func writeReport(e env, out string, in report.Input) error {
+	if out == "-" {
+		return report.Render(e.stdout, in)
+	}
+	dir := filepath.Dir(out)
+	tmp, err := os.CreateTemp(dir, ".report-*.html")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := report.Render(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package evaluator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/handler"
+	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/shared/rule"
+)
+
+// AfterAudit is the audit's follow-up (handler.Auditor.AfterAudit).
+type AfterAudit = func(ctx context.Context, facts org.Facts, findings []finding.Finding, at time.Time) error
+
+// Reporter builds the daily report's delivery from the function's AWS configuration and rule
+// configuration; nil with no error when the report is not configured. The audit function passes
+// it (shared/report/daily), so that only the audit links the S3 client.
+type Reporter func(cfg aws.Config, rules rule.Config) (AfterAudit, error)
+
+// AuditWithReport builds the audit handler as Audit does, with the daily report after each audit.
+func AuditWithReport(ctx context.Context, table StateTable, reporter Reporter) (*handler.Auditor, error) {
+	p, err := build(ctx, route.Audit, table)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	if reporter != nil {
+		after, err := reporter(p.base.AWS, p.engine.Config())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", route.Audit, err)
+		}
+		h.AfterAudit = after
+	}
+	return h, nil
+}
