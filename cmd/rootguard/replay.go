@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/render"
 	"github.com/rootguard/rootguard/shared/replay"
 	"github.com/rootguard/rootguard/shared/rule"
 )
@@ -16,6 +19,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	o.register(fs)
 	audit := fs.Bool("audit", false, "after the events, audit the organization as the events left it [ROOTGUARD_REPLAY_AUDIT]")
 	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
+	revertRole := fs.String("revert-role", "", "with --format plan: the revert role's `ARN`; changes made by it are never planned [ROOTGUARD_REVERT_ROLE]")
+	o.planOK = true
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -30,14 +35,22 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if *revertRole != "" && !isRoleARN(*revertRole) {
+		return exitUsage, fmt.Errorf("--revert-role %q: want an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", *revertRole)
+	}
 	rep := eng.NewReplayer(facts)
 	var findings []finding.Finding
+	var plan []finding.RevertCall
 	inputErrors := 0
 	stats, runErr := replay.Run(ctx, fs.Args(), replay.Options{
-		Evaluate: rep.Evaluate,
-		Merge:    rule.Merge,
-		Emit:     func(f finding.Finding) { findings = append(findings, f) },
-		Stdin:    e.stdin,
+		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
+			out, calls := rep.EvaluatePlan(ev, *revertRole)
+			plan = append(plan, calls...)
+			return out
+		},
+		Merge: rule.Merge,
+		Emit:  func(f finding.Finding) { findings = append(findings, f) },
+		Stdin: e.stdin,
 		OnInputError: func(ie replay.InputError) {
 			inputErrors++
 			fmt.Fprintf(e.stderr, "rootguard replay: %v\n", ie)
@@ -56,7 +69,12 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		}
 		findings = append(findings, more...)
 	}
-	if err := write(e, o.format, findings, time.Now().UTC()); err != nil {
+	if o.format == "plan" {
+		err = render.Plan(e.stdout, plan)
+	} else {
+		err = write(e, o.format, findings, time.Now().UTC())
+	}
+	if err != nil {
 		return exitUsage, err
 	}
 	if !*quiet && o.format == "text" {
@@ -71,4 +89,11 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		code = exitUsage // input errors win: something was not evaluated
 	}
 	return code, nil
+}
+
+// isRoleARN reports whether s has the shape of an IAM role ARN (any partition).
+func isRoleARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == "iam" && parts[3] == "" &&
+		len(parts[4]) == 12 && strings.HasPrefix(parts[5], "role/") && len(parts[5]) > len("role/")
 }
