@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,4 +65,49 @@ func TestReplayPlanFlags(t *testing.T) {
 	if code != 0 || out != "" {
 		t.Errorf("detach by the revert role: exit %d, plan %q, stderr %q", code, out, errOut)
 	}
+}
+
+func TestReplayPrintsResolution(t *testing.T) {
+	dir := t.TempDir()
+	seq := `[` + detachOrAttach("DetachPolicy", "e1") + `,` + detachOrAttach("AttachPolicy", "e2") + `]`
+	if err := os.WriteFile(filepath.Join(dir, "seq.json"), []byte(seq), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, nil, "", "replay", "--org", "../../events/org.json", "--format", "json", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var fs []map[string]any
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["rule"] == "SCP-DETACHED" {
+			fs = append(fs, m)
+		}
+	}
+	if len(fs) != 2 || fs[0]["id"] != fs[1]["id"] {
+		t.Fatalf("want the SCP-DETACHED finding twice with one id, got %v", fs)
+	}
+	if _, ok := fs[0]["status"]; ok {
+		t.Errorf("the open finding has a status: %v", fs[0]["status"])
+	}
+	if fs[1]["status"] != "resolved" || fs[1]["resolvedBy"] != "e2" || fs[1]["resolvedAt"] != "2026-11-25T10:05:00Z" {
+		t.Errorf("resolution: status %v, resolvedBy %v, resolvedAt %v", fs[1]["status"], fs[1]["resolvedBy"], fs[1]["resolvedAt"])
+	}
+}
+
+func detachOrAttach(name, id string) string {
+	at := "2026-11-25T10:00:00Z"
+	if name == "AttachPolicy" {
+		at = "2026-11-25T10:05:00Z"
+	}
+	return `{"version":"0","id":"env-` + id + `","detail-type":"AWS API Call via CloudTrail","source":"aws.organizations","account":"111111111111",
+	"time":"` + at + `","region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09",
+	"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111111111111:user/ops","accountId":"111111111111"},
+	"eventTime":"` + at + `","eventSource":"organizations.amazonaws.com","eventName":"` + name + `","awsRegion":"us-east-1",
+	"sourceIPAddress":"203.0.113.9","userAgent":"cli","requestParameters":{"policyId":"p-st4xprot01","targetId":"r-st4x"},
+	"responseElements":null,"eventID":"` + id + `","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111111111111"}}`
 }

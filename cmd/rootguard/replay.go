@@ -41,11 +41,14 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	rep := eng.NewReplayer(facts)
 	var findings []finding.Finding
 	var plan []finding.RevertCall
+	var resolved []finding.Finding
+	tracker := eng.NewTracker()
 	inputErrors := 0
 	stats, runErr := replay.Run(ctx, fs.Args(), replay.Options{
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
-			out, calls := rep.EvaluatePlan(ev, *revertRole)
+			out, calls, res := rep.EvaluateAll(ev, *revertRole, tracker)
 			plan = append(plan, calls...)
+			resolved = append(resolved, res...)
 			return out
 		},
 		Merge: rule.Merge,
@@ -62,6 +65,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 			}
 		},
 	})
+	// A resolution prints the finding again (same id), resolved, after the findings.
+	findings = append(findings, resolved...)
 	if *audit {
 		more, err := eng.Audit(rep.State, time.Now().UTC())
 		if err != nil {

@@ -127,11 +127,6 @@ func (e *Engine) Plan(f finding.Finding, ev *cloudtrail.Event, facts org.Facts, 
 // Engine.Plan) against the organization as it was before the event; then it applies the event
 // to the state.
 func (r *Replayer) EvaluatePlan(ev *cloudtrail.Event, revertRole string) ([]finding.Finding, []finding.RevertCall) {
-	out := r.eng.Evaluate(ev, r.State)
-	var plan []finding.RevertCall
-	for _, f := range out {
-		plan = append(plan, r.eng.Plan(f, ev, r.State, revertRole)...)
-	}
-	r.State.Apply(ev)
+	out, plan, _ := r.EvaluateAll(ev, revertRole, nil)
 	return out, plan
 }
