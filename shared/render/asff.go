@@ -184,6 +184,9 @@ func ASFF(f finding.Finding, ctx ASFFContext) ASFFFinding {
 		Resources:     asffResources(f),
 		RecordState:   "ACTIVE",
 	}
+	if f.Status == finding.StatusResolved {
+		resolveASFF(&out, f, ctx)
+	}
 	if text := asffText(f.Remediation, asffMaxRemediation); text != "" {
 		out.Remediation = &ASFFRemediation{Recommendation: ASFFRecommendation{Text: text, URL: firstURL(f.References)}}
 	}
