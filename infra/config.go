@@ -109,6 +109,9 @@ type Config struct {
 	OrganizationsDelegation bool
 	// AssetDir holds build/arm64/<function>/bootstrap.
 	AssetDir string
+	// Revert is scp-guard's revert mode: RevertOff (default), RevertDryRun or RevertOn; with on
+	// the management stack holds the revert role (revert.go).
+	Revert string
 }
 
 // Defaults of optional context values.
@@ -193,6 +196,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	if strings.HasPrefix(c.AuditRoleName, "rootguard-") && strings.HasSuffix(c.AuditRoleName, "-function") {
 		r.fail(CtxAuditRoleName, "%q would collide with the names of the functions' roles (rootguard-*-function)", c.AuditRoleName)
 	}
+	c.Revert = r.str(CtxRevert, RevertOff, regexp.MustCompile(`^(off|dry-run|on)$`), "off, dry-run or on")
 	c.AuditInterval = r.auditInterval(c.AuditSchedule)
 	c.OrganizationsDelegation = r.boolean(CtxOrganizationsDelegation, c.CentralAccount != c.ManagementAccount)
 	if c.OrganizationsDelegation && c.CentralAccount != "" && c.CentralAccount == c.ManagementAccount {

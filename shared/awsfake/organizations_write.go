@@ -146,3 +146,10 @@ func findPolicy(doc *org.SnapshotDoc, id string) *org.Policy {
 	}
 	return nil
 }
+
+// ResetWrites forgets the write calls recorded so far.
+func (s *Server) ResetWrites() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = nil
+}
