@@ -169,6 +169,7 @@ func (s *Respond) Keep(ctx context.Context, open []rule.Open) error {
 				}
 				m[o.Finding.ID] = &ddbtypes.AttributeValueMemberS{Value: string(b)}
 			}
+			trimOpen(key, m)
 			return nil
 		})
 		if err != nil {
@@ -217,4 +218,23 @@ func (s *Respond) update(ctx context.Context, key string, change func(map[string
 // built from cfg, counting reverts per hour up to max.
 func NewRespond(cfg aws.Config, table string, window time.Duration, max int) *Respond {
 	return &Respond{API: dynamodb.NewFromConfig(cfg), Table: table, Window: window, Max: max}
+}
+
+// MaxOpenPerKey bounds the open findings kept about one protection, so that the item stays well
+// under DynamoDB's 400 KB: beyond it the oldest (by event time) are forgotten: they are about the
+// same protection, and the newer ones are resolved by the same restoration.
+const MaxOpenPerKey = 25
+
+func trimOpen(key string, m map[string]ddbtypes.AttributeValue) {
+	if len(m) <= MaxOpenPerKey {
+		return
+	}
+	open, err := decodeOpen(key, m)
+	if err != nil {
+		return
+	}
+	sort.SliceStable(open, func(i, j int) bool { return open[i].Finding.EventTime < open[j].Finding.EventTime })
+	for _, o := range open[:len(open)-MaxOpenPerKey] {
+		delete(m, o.Finding.ID)
+	}
 }
