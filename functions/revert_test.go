@@ -144,6 +144,8 @@ func TestRevert(t *testing.T) {
 		r.deliver(t)
 	})
 
+	t.Run("a posture check that passes again is resolved by the audit", h.auditResolves)
+
 	t.Run("a fourth change within the hour gives up", func(t *testing.T) {
 		r := h.startRevert(t, handler.RevertOn)
 		for i := 1; i <= 4; i++ {
@@ -164,6 +166,55 @@ func TestRevert(t *testing.T) {
 		}
 		r.deliver(t)
 	})
+}
+
+// auditResolves: a posture check that passes again resolves the earlier audit's finding.
+func (h *e2e) auditResolves(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h.stopEvaluators()
+	if err := h.fake.Update(func(d *org.SnapshotDoc) { *d = h.origDoc(t) }); err != nil {
+		t.Fatal(err)
+	}
+	h.resetState(ctx, t) // the open findings of the first audit, which found root access keys in 555555555555
+	busStart, hubStart := len(h.fake.Events()), len(h.fake.Findings())
+	if err := h.fake.Update(func(d *org.SnapshotDoc) {
+		for i := range d.Accounts {
+			if d.Accounts[i].ID == "555555555555" && d.Accounts[i].Root != nil {
+				f := false
+				d.Accounts[i].Root.AccessKeysPresent = &f
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.runAudit(ctx, t)
+	bus := h.fake.Events()[busStart:]
+	var resolved []finding.Finding
+	for _, f := range h.checkBus(t, bus) {
+		if f.Status == finding.StatusResolved {
+			resolved = append(resolved, f)
+		}
+	}
+	if len(resolved) != 1 || resolved[0].Rule != "POSTURE-ROOT-ACCESS-KEYS" || resolved[0].AccountID != "555555555555" || resolved[0].ResolvedBy != finding.ResolvedByAudit {
+		t.Fatalf("resolved %+v, want the root access keys finding of 555555555555, by the audit", resolved)
+	}
+	for i, e := range bus {
+		if err := h.notifier.invoke(ctx, busEvent(e, i)); err != nil {
+			t.Fatalf("notifier: %v", err)
+		}
+	}
+	h.checkDeliveries(t, h.checkBus(t, bus), h.fake.Findings()[hubStart:])
+	archived := 0
+	for _, raw := range h.fake.Findings()[hubStart:] {
+		var a map[string]any
+		if json.Unmarshal(raw, &a) == nil && a["Id"] == resolved[0].ID && a["RecordState"] == "ARCHIVED" {
+			archived++
+		}
+	}
+	if archived != 1 {
+		t.Errorf("Security Hub got %d ARCHIVED updates of %s, want 1", archived, resolved[0].ID)
+	}
 }
 
 // revertRun is scp-guard started with a revert mode, on a fresh organization and state table.

@@ -87,3 +87,13 @@ func newRevertRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 	}
 	return role
 }
+
+// auditOpenKeys is the audit's open findings item (shared/rule.OpenKeyPrefix + AuditOpenKey).
+const auditOpenKeys = "open#audit"
+
+// auditResponse lets the audit keep its open findings (one item), to resolve them when their
+// checks pass again.
+func auditResponse(table awsdynamodb.Table) awsiam.PolicyStatement {
+	return allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*table.TableArn()},
+		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{auditOpenKeys}}})
+}

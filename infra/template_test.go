@@ -376,6 +376,10 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if w := wantDynamo[fn]; w != "" {
 					want = []string{w}
 				}
+				if fn == route.Audit { // its open findings (revert.go)
+					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
+						rule.OpenKeyPrefix+rule.AuditOpenKey+"]")
+				}
 				if fn == route.SCPGuard { // its response: open findings and revert counts (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+"* "+dynamostore.RevertKeyPrefix+"*]")

@@ -29,6 +29,9 @@ type Auditor struct {
 	Metrics *metric.Recorder
 	// Now is the clock for an event without a time (default time.Now).
 	Now func() time.Time
+	// Open, when set, keeps the audit's open findings, so that a check that passes again resolves
+	// them (audit_resolve.go).
+	Open AuditOpenStore
 }
 
 type scheduledEvent struct {
@@ -74,6 +77,9 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 		return fmt.Errorf("audit at %s: %w", at.Format(time.RFC3339), err)
 	}
 	h.Log.Info("audit done", "eventId", ev.ID, "time", at.Format(time.RFC3339), "findings", len(findings))
+	if h.Open != nil {
+		return h.publishResolving(ctx, ev.ID, at, findings)
+	}
 	return publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings)
 }
 

@@ -93,7 +93,8 @@ func (h *Evaluator) respond(ctx context.Context, ev *cloudtrail.Event, facts org
 		for _, key := range rule.ResolveKeys(ev) {
 			open, err := r.Open.Open(ctx, key)
 			if err != nil {
-				return h.stateError(ev, "read the open findings", err)
+				h.stateError(ev, "read the open findings (nothing resolved by this event)", err)
+				continue
 			}
 			for _, o := range open {
 				if h.Engine.Restores(o, ev, facts) {
@@ -125,7 +126,7 @@ func (h *Evaluator) respond(ctx context.Context, ev *cloudtrail.Event, facts org
 	}
 	if len(keep) > 0 {
 		if err := r.Open.Keep(ctx, keep); err != nil {
-			return h.stateError(ev, "keep the open findings", err)
+			h.stateError(ev, "keep the open findings (they will not be resolved)", err)
 		}
 	}
 	if err := h.publish(ctx, ev.ID(), ev.EventName, ev.AccountID(), append(findings, resolved...)); err != nil {
@@ -145,11 +146,11 @@ func (h *Evaluator) respond(ctx context.Context, ev *cloudtrail.Event, facts org
 	return nil
 }
 
-// stateError: the state table failed; the invocation fails so that Lambda retries it.
-func (h *Evaluator) stateError(ev *cloudtrail.Event, what string, err error) error {
-	h.Log.Error("state table unavailable", "eventId", ev.ID(), "what", what, "error", err.Error(), "retryable", true)
+// stateError: the state table failed. The findings are published all the same (an alert is
+// never held back for the resolution's bookkeeping); the error is logged and counted.
+func (h *Evaluator) stateError(ev *cloudtrail.Event, what string, err error) {
+	h.Log.Error("state table unavailable", "eventId", ev.ID(), "what", what, "error", err.Error())
 	h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "state"})
-	return fmt.Errorf("event %s: %s: %w", ev.ID(), what, err)
 }
 
 // revert executes (or, in dry-run, describes) one finding's plan and returns the note the

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
@@ -237,4 +238,38 @@ func trimOpen(key string, m map[string]ddbtypes.AttributeValue) {
 	for _, o := range open[:len(open)-MaxOpenPerKey] {
 		delete(m, o.Finding.ID)
 	}
+}
+
+// LoadAudit implements handler.AuditOpenStore: the item open#audit, its findings a JSON array.
+func (s *Respond) LoadAudit(ctx context.Context) ([]finding.Finding, error) {
+	item, _, err := s.get(ctx, rule.OpenKeyPrefix+rule.AuditOpenKey)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := item["findings"].(*ddbtypes.AttributeValueMemberS)
+	if !ok {
+		return nil, nil
+	}
+	var out []finding.Finding
+	if err := json.Unmarshal([]byte(v.Value), &out); err != nil {
+		return nil, fmt.Errorf("open audit findings in table %s: %w", s.Table, err)
+	}
+	return out, nil
+}
+
+// SaveAudit implements handler.AuditOpenStore.
+func (s *Respond) SaveAudit(ctx context.Context, open []finding.Finding) error {
+	b, err := json.Marshal(open)
+	if err != nil {
+		return fmt.Errorf("open audit findings: %w", err)
+	}
+	id := rule.OpenKeyPrefix + rule.AuditOpenKey
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]ddbtypes.AttributeValue{
+		"id":       &ddbtypes.AttributeValueMemberS{Value: id},
+		"findings": &ddbtypes.AttributeValueMemberS{Value: string(b)},
+	}})
+	if err != nil {
+		return fmt.Errorf("write %s to table %s: %w", id, s.Table, err)
+	}
+	return nil
 }

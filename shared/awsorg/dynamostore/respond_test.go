@@ -92,3 +92,21 @@ func TestRespondOpenFindings(t *testing.T) {
 		t.Errorf("nothing kept: %+v, %v", got, err)
 	}
 }
+
+func TestRespondAuditOpen(t *testing.T) {
+	dyn := dynalite.Start(t)
+	table := dynalite.TableName(t.Name())
+	dyn.CreateTable(t, table)
+	s := &Respond{API: dyn.Client(), Table: table}
+	ctx := context.Background()
+	if got, err := s.LoadAudit(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %v, %v", got, err)
+	}
+	open := []finding.Finding{{ID: "posture-root-mfa-1", Rule: "POSTURE-ROOT-MFA", Severity: finding.Medium, AccountID: "333333333334", Title: "x & <y>"}}
+	if err := s.SaveAudit(ctx, open); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.LoadAudit(ctx); err != nil || len(got) != 1 || got[0].ID != open[0].ID || got[0].Title != open[0].Title || got[0].Severity != finding.Medium {
+		t.Errorf("LoadAudit = %+v, %v", got, err)
+	}
+}

@@ -46,3 +46,21 @@ func SCPGuard(ctx context.Context, table StateTable, respond RespondTable) (*han
 	h.Log.Info("scp-guard response", "revert", r.Mode, "revertRole", r.Role, "openFindings", r.Open != nil)
 	return h, nil
 }
+
+// AuditOpenTable builds the audit's open findings on the state table
+// (shared/awsorg/dynamostore.NewRespond).
+type AuditOpenTable func(cfg aws.Config, table string) handler.AuditOpenStore
+
+// AuditResolving builds the audit's handler (see Audit) that also keeps its open findings in the
+// state table and resolves them when their checks pass again.
+func AuditResolving(ctx context.Context, table StateTable, open AuditOpenTable) (*handler.Auditor, error) {
+	p, err := build(ctx, route.Audit, table)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	if t := p.base.Config.DedupTable; t != "" && open != nil {
+		h.Open = open(p.base.AWS, t)
+	}
+	return h, nil
+}
