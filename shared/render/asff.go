@@ -288,6 +288,10 @@ func asffProductFields(f finding.Finding) map[string]string {
 		add("canary", "true")
 	}
 	add("references", strings.Join(f.References, " "))
+	add("revert", f.Revert)
+	add("status", f.Status)
+	add("resolvedAt", f.ResolvedAt)
+	add("resolvedBy", f.ResolvedBy)
 	if n := len(f.Resources) - (asffMaxResources - 1); n > 0 {
 		add("resourcesOmitted", strconv.Itoa(n))
 	}

@@ -31,6 +31,13 @@ func TestResolvedASFF(t *testing.T) {
 	if !(r.UpdatedAt > a.UpdatedAt) || r.UpdatedAt != "2026-11-25T10:05:00Z" || r.CreatedAt != a.CreatedAt {
 		t.Errorf("UpdatedAt %s (open %s), CreatedAt %s (open %s)", r.UpdatedAt, a.UpdatedAt, r.CreatedAt, a.CreatedAt)
 	}
+	if r.ProductFields["rootguard/status"] != "resolved" || r.ProductFields["rootguard/resolvedBy"] != "ev-2" {
+		t.Errorf("product fields %v", r.ProductFields)
+	}
+	open.Revert = "reverted by rootguard at 2026-11-25T10:00:01Z: organizations:AttachPolicy (PolicyId p-1, TargetId r-1); done"
+	if got := ASFF(open, ctx).ProductFields["rootguard/revert"]; got != open.Revert {
+		t.Errorf("revert product field %q", got)
+	}
 	// A restoration time that is not later still updates the finding.
 	f.ResolvedAt = "2026-11-25T09:00:00Z"
 	if r := ASFF(f, ctx); !mustTime(t, r.UpdatedAt).After(mustTime(t, a.UpdatedAt)) {
