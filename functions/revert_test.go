@@ -128,6 +128,45 @@ func TestRevert(t *testing.T) {
 		}
 	})
 
+	t.Run("on restores weakened content", func(t *testing.T) {
+		r := h.startRevert(t, handler.RevertOn)
+		var orig string
+		for _, p := range h.fake.Doc().Policies {
+			if p.ID == protPolicy {
+				orig = p.ContentText()
+			}
+		}
+		raw, err := os.ReadFile(filepath.Join(eventsDir, "SCP-MODIFIED", "CRITICAL.root-deny-statement-removed.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.only(t, r.send(t, raw), "SCP-MODIFIED")
+		w := h.fake.Writes()
+		if len(w) != 1 || w[0].Operation != "UpdatePolicy" || w[0].Params["PolicyId"] != protPolicy || w[0].Params["Content"] != orig {
+			t.Fatalf("writes %+v, want UpdatePolicy of %s back to its recorded content", w, protPolicy)
+		}
+		if !strings.HasPrefix(got.Revert, "reverted by rootguard") {
+			t.Errorf("revert note %q", got.Revert)
+		}
+		// The revert's own UpdatePolicy: the finding is resolved, nothing is reverted.
+		res := r.send(t, event("UpdatePolicy", revertRole, map[string]any{"policyId": protPolicy, "content": orig}))
+		var resolved []finding.Finding
+		for _, f := range res {
+			if f.Status == finding.StatusResolved {
+				resolved = append(resolved, f)
+			} else if f.Revert != "" {
+				t.Errorf("own change planned: %+v", f)
+			}
+		}
+		if len(resolved) != 1 || resolved[0].ID != got.ID {
+			t.Errorf("resolved %+v, want %s", resolved, got.ID)
+		}
+		if len(h.fake.Writes()) != 1 {
+			t.Errorf("writes after the own change: %+v", h.fake.Writes())
+		}
+		r.deliver(t)
+	})
+
 	t.Run("the revert role's own change is never reverted", func(t *testing.T) {
 		r := h.startRevert(t, handler.RevertOn)
 		// A detach made by the revert role raises its finding, but is not reverted.

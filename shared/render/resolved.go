@@ -51,6 +51,10 @@ func resolvedChat(f finding.Finding) ChatMessage {
 			ThreadID:  chatThreadID(f),
 			Summary:   chatText("RESOLVED "+f.Rule+" in "+accountLabel(f), chatMaxContext),
 			EventType: chatText(f.Rule, chatMaxContext),
+			AdditionalContext: map[string]string{
+				"findingId": safeID(f.ID, chatMaxContext), "severity": f.Severity.String(), "status": finding.StatusResolved,
+				"resolvedAt": chatText(f.ResolvedAt, chatMaxContext), "resolvedBy": chatText(f.ResolvedBy, chatMaxContext),
+			},
 		},
 	}
 }
