@@ -74,5 +74,5 @@ func resolveASFF(out *ASFFFinding, f finding.Finding, ctx ASFFContext) {
 		updated = created.Add(time.Millisecond)
 	}
 	out.UpdatedAt = updated.UTC().Format(time.RFC3339Nano)
-	out.Description = nonEmpty(asffText(resolvedLine(f)+" "+f.Description, asffMaxDescription), out.Description)
+	out.Description = nonEmpty(asffText(resolvedLine(f), asffMaxDescription), out.Description)
 }
