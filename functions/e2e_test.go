@@ -125,6 +125,8 @@ type setupOptions struct {
 	snsEndpoint func(t *testing.T, goaws string) string
 	// env adds to (or replaces in) every function's environment.
 	env map[string]string
+	// fake, when set, changes the fake endpoints' options (revert_test.go: the revert role).
+	fake func(o *awsfake.Options)
 }
 
 func setup(t *testing.T) *e2e { return setupWith(t, setupOptions{}) }
@@ -154,7 +156,11 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 			h.protects = append(h.protects, p.ID)
 		}
 	}
-	h.fake, err = awsfake.New(doc, awsfake.Options{RoleName: auditRole})
+	fakeOpts := awsfake.Options{RoleName: auditRole}
+	if opts.fake != nil {
+		opts.fake(&fakeOpts)
+	}
+	h.fake, err = awsfake.New(doc, fakeOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +504,7 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 	var wantEmail, wantChat, wantHub []finding.Finding
 	seen := map[string]bool{}
 	for _, f := range findings {
-		if key := f.ID + " " + f.Severity.String(); f.Canary || seen[key] {
+		if key := f.ID + " " + f.Severity.String() + " " + f.Status; f.Canary || seen[key] {
 			continue
 		} else {
 			seen[key] = true
@@ -528,7 +534,8 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 	}
 	for _, f := range wantEmail {
 		i := slices.IndexFunc(emails, func(m snsEnvelope) bool {
-			return strings.Contains(m.Message, f.ID) && m.MessageAttributes["severity"]["Value"] == f.Severity.String()
+			return strings.Contains(m.Message, f.ID) && m.MessageAttributes["severity"]["Value"] == f.Severity.String() &&
+				strings.Contains(m.Subject, "RESOLVED") == (f.Status == finding.StatusResolved)
 		})
 		if i < 0 {
 			t.Errorf("no email for finding %s (%s %s)", f.ID, f.Rule, f.Severity)
@@ -598,11 +605,12 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 		id, _ := a["Id"].(string)
 		sev, _ := a["Severity"].(map[string]any)
 		label, _ := sev["Label"].(string)
-		byID[id+" "+label] = a
+		state, _ := a["RecordState"].(string)
+		byID[id+" "+label+" "+state] = a
 	}
 	caller := h.fake.CallerAccount()
 	for _, f := range wantHub {
-		a, ok := byID[f.ID+" "+f.Severity.String()]
+		a, ok := byID[f.ID+" "+f.Severity.String()+" "+recordState(f)]
 		if !ok {
 			t.Errorf("Security Hub did not receive finding %s (%s %s)", f.ID, f.Rule, f.Severity)
 			continue

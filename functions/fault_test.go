@@ -140,7 +140,7 @@ func TestFaultInjection(t *testing.T) {
 		raw := busEvent(e, i)
 		var f finding.Finding
 		_ = json.Unmarshal([]byte(e.Detail), &f) // checkBus reported a detail that is not a finding
-		key := f.ID + " " + f.Severity.String()
+		key := deliveryKey(f.ID, f.Severity.String(), f.Status == finding.StatusResolved)
 		wg.Go(func() {
 			defer func() { pairs <- p }()
 			var both sync.WaitGroup
@@ -155,7 +155,7 @@ func TestFaultInjection(t *testing.T) {
 	h.fake.ClearFaults()
 
 	r.verify(t, findings, h.fake.Findings()[hubStart:])
-	poisonKey := poison.ID + " " + poison.Severity.String()
+	poisonKey := deliveryKey(poison.ID, poison.Severity.String(), poison.Status == finding.StatusResolved)
 	if !slices.ContainsFunc(r.onFailure, func(f failure) bool {
 		return f.key == poisonKey && strings.Contains(f.err, "deliver to alerts") && strings.Contains(f.err, "deliver to chat")
 	}) {
@@ -422,7 +422,7 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 	mins := [3]finding.Severity{minEmail, minChat, minSecHub}
 	want := map[string]finding.Finding{}
 	for _, f := range findings {
-		want[f.ID+" "+f.Severity.String()] = f
+		want[deliveryKey(f.ID, f.Severity.String(), f.Status == finding.StatusResolved)] = f
 	}
 	r.distinct = len(want)
 	got := map[string][3]int{}
@@ -442,7 +442,7 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 				id = v
 			}
 		}
-		add(0, id+" "+m.MessageAttributes["severity"]["Value"])
+		add(0, deliveryKey(id, m.MessageAttributes["severity"]["Value"], strings.Contains(m.Subject, "RESOLVED")))
 	}
 	chats, err := r.h.sns.drain(r.h.chat.queueURL)
 	if err != nil {
@@ -459,18 +459,20 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 			t.Errorf("chat message is not JSON: %v", err)
 			continue
 		}
-		add(1, c.ID+" "+c.Metadata.AdditionalContext["severity"])
+		id, resolved := strings.CutSuffix(c.ID, "-resolved")
+		add(1, deliveryKey(id, c.Metadata.AdditionalContext["severity"], resolved))
 	}
 	for _, raw := range imported {
 		var a struct {
-			Id       string
-			Severity struct{ Label string }
+			Id          string
+			Severity    struct{ Label string }
+			RecordState string
 		}
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Errorf("imported finding is not JSON: %v", err)
 			continue
 		}
-		add(2, a.Id+" "+a.Severity.Label)
+		add(2, deliveryKey(a.Id, a.Severity.Label, a.RecordState == "ARCHIVED"))
 	}
 
 	failed := map[string]string{}
@@ -606,4 +608,13 @@ func (p *failingSNS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.proxy.ServeHTTP(w, r)
+}
+
+// deliveryKey names one delivery of a finding: its id and severity, and whether it is the
+// finding's resolution (delivered once more, apart from the finding).
+func deliveryKey(id, severity string, resolved bool) string {
+	if resolved {
+		return id + " " + severity + " resolved"
+	}
+	return id + " " + severity
 }

@@ -288,6 +288,16 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 		if UsesPolicyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
 		}
+		if spec.Name == route.Audit { // resolution of its open findings (revert.go)
+			statements = append(statements, auditResponse(c.DedupTable))
+		}
+		if spec.Name == route.SCPGuard { // revert and resolution (revert.go)
+			more, renv := scpGuardResponse(cfg, c.DedupTable)
+			statements = append(statements, more...)
+			for k, v := range renv {
+				env[k] = v
+			}
+		}
 	default:
 		statements = append(statements, c.notifierStatements(cfg)...)
 		env = map[string]*string{

@@ -113,6 +113,9 @@ type Config struct {
 	// puts a pre-signed link valid that long in the daily email (see report.go).
 	ReportRetentionDays int
 	ReportPresign       time.Duration
+	// Revert is scp-guard's revert mode: RevertOff (default), RevertDryRun or RevertOn; with on
+	// the management stack holds the revert role (revert.go).
+	Revert string
 }
 
 // Defaults of optional context values.
@@ -197,6 +200,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	if strings.HasPrefix(c.AuditRoleName, "rootguard-") && strings.HasSuffix(c.AuditRoleName, "-function") {
 		r.fail(CtxAuditRoleName, "%q would collide with the names of the functions' roles (rootguard-*-function)", c.AuditRoleName)
 	}
+	c.Revert = r.str(CtxRevert, RevertOff, regexp.MustCompile(`^(off|dry-run|on)$`), "off, dry-run or on")
 	c.AuditInterval = r.auditInterval(c.AuditSchedule)
 	r.readReport(&c)
 	c.OrganizationsDelegation = r.boolean(CtxOrganizationsDelegation, c.CentralAccount != c.ManagementAccount)

@@ -99,6 +99,9 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 		addForwarders(stack, cfg, route.Table)
 		if region == GlobalRegion {
 			newAuditRole(stack, cfg)
+			if cfg.Revert == RevertOn {
+				newRevertRole(stack, cfg)
+			}
 			if cfg.OrganizationsDelegation {
 				newOrganizationsDelegation(stack, cfg)
 			}

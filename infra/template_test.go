@@ -12,9 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/shared/awsorg"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/canary"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/shared/rule"
 )
 
 // functionIDs maps each function to its logical id (by its deployed name).
@@ -378,6 +380,14 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				var want []string
 				if w := wantDynamo[fn]; w != "" {
 					want = []string{w}
+				}
+				if fn == route.Audit { // its open findings (revert.go)
+					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
+						rule.OpenKeyPrefix+rule.AuditOpenKey+"]")
+				}
+				if fn == route.SCPGuard { // its response: open findings and revert counts (revert.go)
+					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
+						rule.OpenKeyPrefix+"* "+dynamostore.RevertKeyPrefix+"*]")
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s's DynamoDB grants (-want +got):\n%s", fn, diff)

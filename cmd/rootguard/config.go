@@ -22,6 +22,7 @@ type options struct {
 	exceptionMaxAge   string
 	format            string
 	failOn            string
+	planOK            bool // the command prints revert plans (replay)
 }
 
 // envNames maps each flag to its environment variable.
@@ -43,6 +44,8 @@ var envNames = map[string]string{
 	"since":    "ROOTGUARD_SINCE",
 	"until":    "ROOTGUARD_UNTIL",
 	"progress": "ROOTGUARD_PROGRESS",
+	// replay --format plan
+	"revert-role": "ROOTGUARD_REVERT_ROLE",
 }
 
 func (o *options) register(fs *flag.FlagSet) {
@@ -51,7 +54,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.protectionSCP, "protection-scp", strings.Join(rule.DefaultProtectionSCPNames, ","), "comma-separated protection SCP `NAMES`; a trailing * means starts-with [ROOTGUARD_PROTECTION_SCP]")
 	fs.StringVar(&o.trustedPrincipals, "trusted-principals", "", "comma-separated exact principal `ARNS` whose protection changes are sanctioned [ROOTGUARD_TRUSTED_PRINCIPALS]")
 	fs.StringVar(&o.exceptionMaxAge, "exception-max-age", "24h", "longest approved exception `DURATION` [ROOTGUARD_EXCEPTION_MAX_AGE]")
-	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json (one finding per line), asff or chatbot [ROOTGUARD_FORMAT]")
+	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json (one finding per line), asff, chatbot, or plan (replay: the revert plan, one call per line) [ROOTGUARD_FORMAT]")
 	fs.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding is at or above `SEVERITY` [ROOTGUARD_FAIL_ON]")
 }
 
@@ -101,6 +104,10 @@ func (o *options) setup() (*rule.Engine, org.Facts, finding.Severity, error) {
 	}
 	switch o.format {
 	case "text", "json", "asff", "chatbot":
+	case "plan":
+		if !o.planOK {
+			return nil, nil, 0, fmt.Errorf("--format plan: only replay prints a revert plan")
+		}
 	default:
 		return nil, nil, 0, fmt.Errorf("--format %q: want text, json, asff or chatbot", o.format)
 	}

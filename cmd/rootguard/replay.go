@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/render"
 	"github.com/rootguard/rootguard/shared/replay"
 	"github.com/rootguard/rootguard/shared/rule"
 )
@@ -18,6 +21,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
 	var in inputFlags
 	in.register(fs)
+	revertRole := fs.String("revert-role", "", "with --format plan: the revert role's `ARN`; changes made by it are never planned [ROOTGUARD_REVERT_ROLE]")
+	o.planOK = true
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -32,14 +37,25 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if *revertRole != "" && !isRoleARN(*revertRole) {
+		return exitUsage, fmt.Errorf("--revert-role %q: want an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", *revertRole)
+	}
 	rep := eng.NewReplayer(facts)
 	var findings []finding.Finding
+	var plan []finding.RevertCall
+	var resolved []finding.Finding
+	tracker := eng.NewTracker()
 	inputErrors := 0
 	opts := replay.Options{
-		Evaluate: rep.Evaluate,
-		Merge:    rule.Merge,
-		Emit:     func(f finding.Finding) { findings = append(findings, f) },
-		Stdin:    e.stdin,
+		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
+			out, calls, res := rep.EvaluateAll(ev, *revertRole, tracker)
+			plan = append(plan, calls...)
+			resolved = append(resolved, res...)
+			return out
+		},
+		Merge: rule.Merge,
+		Emit:  func(f finding.Finding) { findings = append(findings, f) },
+		Stdin: e.stdin,
 		OnInputError: func(ie replay.InputError) {
 			inputErrors++
 			fmt.Fprintf(e.stderr, "rootguard replay: %v\n", ie)
@@ -49,6 +65,8 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		return exitUsage, err
 	}
 	stats, runErr := replay.Run(ctx, fs.Args(), opts)
+	// A resolution prints the finding again (same id), resolved, after the findings.
+	findings = append(findings, resolved...)
 	if *audit {
 		more, err := eng.Audit(rep.State, time.Now().UTC())
 		if err != nil {
@@ -56,7 +74,12 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		}
 		findings = append(findings, more...)
 	}
-	if err := write(e, o.format, findings, time.Now().UTC()); err != nil {
+	if o.format == "plan" {
+		err = render.Plan(e.stdout, plan)
+	} else {
+		err = write(e, o.format, findings, time.Now().UTC())
+	}
+	if err != nil {
 		return exitUsage, err
 	}
 	if !*quiet && o.format == "text" {
@@ -75,4 +98,11 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		code = exitUsage // input errors win: something was not evaluated
 	}
 	return code, nil
+}
+
+// isRoleARN reports whether s has the shape of an IAM role ARN (any partition).
+func isRoleARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == "iam" && parts[3] == "" &&
+		len(parts[4]) == 12 && strings.HasPrefix(parts[5], "role/") && len(parts[5]) > len("role/")
 }

@@ -1,6 +1,7 @@
 // Command audit is the scheduled rootguard Lambda function that runs every posture and
 // organization check over the whole organization: the backstop that catches what an event missed.
-// After each audit it writes the HTML posture report to the reports bucket and emails a summary
+// Findings of earlier audits whose checks now pass are resolved (resolvedBy "audit"). After each
+// audit it writes the HTML posture report to the reports bucket and emails a summary
 // (shared/report/daily) when ROOTGUARD_REPORT_BUCKET is set.
 // Configuration: the ROOTGUARD_* environment variables (see shared/config and shared/report/daily).
 package main
@@ -15,12 +16,17 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
 	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
+	"github.com/rootguard/rootguard/shared/handler"
 	"github.com/rootguard/rootguard/shared/report/daily"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
+func openTable(cfg aws.Config, table string) handler.AuditOpenStore {
+	return dynamostore.NewRespond(cfg, table, handler.RevertWindow, handler.MaxRevertsPerHour)
+}
+
 func main() {
-	h, err := evaluator.AuditWithReport(context.Background(), dynamostore.New, reporter)
+	h, err := evaluator.AuditResolving(context.Background(), dynamostore.New, openTable, reporter)
 	if err != nil {
 		wire.Exit(err)
 	}

@@ -1,5 +1,6 @@
 // Command scp-guard is the rootguard Lambda function that evaluates Organizations policy and
-// structure changes against the protection SCP.
+// structure changes against the protection SCP, resolves open findings when the protection is
+// restored and, opted in (ROOTGUARD_REVERT), reverts the changes.
 // Configuration: the ROOTGUARD_* environment variables (see shared/config).
 package main
 
@@ -7,16 +8,21 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
 	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/shared/handler"
 )
 
+func respondTable(cfg aws.Config, table string) (handler.RevertCounter, handler.OpenStore) {
+	s := dynamostore.NewRespond(cfg, table, handler.RevertWindow, handler.MaxRevertsPerHour)
+	return s, s
+}
+
 func main() {
-	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection)
+	h, err := evaluator.SCPGuard(context.Background(), dynamostore.New, respondTable)
 	if err != nil {
 		wire.Exit(err)
 	}

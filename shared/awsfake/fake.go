@@ -76,8 +76,10 @@ type Options struct {
 	CallerAccount string
 	// Region is the region named in ARNs (default us-east-1).
 	Region string
-	// RoleName, when set, is the only role name AssumeRole accepts.
+	// RoleName, when set, is the only role name AssumeRole accepts (besides RevertRoleName).
 	RoleName string
+	// RevertRoleName, when set, is another role name AssumeRole accepts: rootguard's revert role.
+	RevertRoleName string
 	// Seed seeds the pseudo-random choice of ThrottleFraction (default 1).
 	Seed uint64
 	// NoPaths leaves out the Paths of accounts and the Path of OUs, as Organizations answered
@@ -149,6 +151,7 @@ type Server struct {
 	failNextFindings int
 	failFindings     float64 // fraction of findings reported failed
 	delays           map[string]*delay
+	writes           []Write // Organizations write calls accepted (organizations_write.go)
 }
 
 type delay struct {

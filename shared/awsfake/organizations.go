@@ -32,6 +32,13 @@ type orgsInput struct {
 	Filter     string `json:"Filter"`
 	NextToken  string `json:"NextToken"`
 	MaxResults int    `json:"MaxResults"`
+	// The write operations' members (AttachPolicy, UpdatePolicy, EnablePolicyType, MoveAccount).
+	Content             *string `json:"Content"`
+	Name                *string `json:"Name"`
+	RootID              string  `json:"RootId"`
+	PolicyType          string  `json:"PolicyType"`
+	SourceParentID      string  `json:"SourceParentId"`
+	DestinationParentID string  `json:"DestinationParentId"`
 }
 
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +68,13 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, apiErr := s.orgsOperation(op, in)
+	var out any
+	var apiErr *APIError
+	if isOrgsWrite(op) {
+		out, apiErr = s.orgsWrite(op, in, c)
+	} else {
+		out, apiErr = s.orgsOperation(op, in)
+	}
 	if apiErr != nil {
 		s.noteError(apiErr.Code)
 		writeJSONError(w, *apiErr)

@@ -87,6 +87,12 @@ type Config struct {
 	// LogLevel (ROOTGUARD_LOG_LEVEL, debug, info, warn or error, default info). Raw events are
 	// logged only at debug.
 	LogLevel slog.Level
+	// Revert (ROOTGUARD_REVERT, off, dry-run or on, default off; scp-guard): revert protection
+	// changes (see revert.go).
+	Revert string
+	// RevertRole (ROOTGUARD_REVERT_ROLE, a role ARN; required when Revert is not off): the role
+	// scp-guard assumes to revert, and by whose ARN it knows its own changes.
+	RevertRole string
 }
 
 // Variable names.
@@ -108,6 +114,8 @@ const (
 	EnvFactsTTL            = "ROOTGUARD_FACTS_TTL"
 	EnvOnboardingWait      = "ROOTGUARD_ONBOARDING_WAIT"
 	EnvLogLevel            = "ROOTGUARD_LOG_LEVEL"
+	EnvRevert              = "ROOTGUARD_REVERT"
+	EnvRevertRole          = "ROOTGUARD_REVERT_ROLE"
 )
 
 // Name checks, written out rather than as regular expressions: compiling those (with their
@@ -280,6 +288,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("unknown function %q (want one of %s)", function, strings.Join(route.Functions, ", ")))
 	}
+	c.loadRevert(function, get, bad)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("%w for %s: %w", ErrInvalid, function, errors.Join(errs...))
 	}

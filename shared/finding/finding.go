@@ -99,6 +99,17 @@ type Finding struct {
 	Canary bool `json:"canary,omitempty"`
 	// References are documentation links for the rule.
 	References []string `json:"references,omitempty"`
+
+	// Revert says what rootguard's automatic revert did about the finding, when, and the result
+	// (ROOTGUARD_REVERT dry-run or on); empty when it did nothing.
+	Revert string `json:"revert,omitempty"`
+	// Status is StatusResolved once the protection the finding is about was restored; empty
+	// while the finding is open.
+	Status string `json:"status,omitempty"`
+	// ResolvedAt is when the protection was restored (RFC 3339), with Status resolved.
+	ResolvedAt string `json:"resolvedAt,omitempty"`
+	// ResolvedBy is the id of the event that restored it, or ResolvedByAudit.
+	ResolvedBy string `json:"resolvedBy,omitempty"`
 }
 
 // ID derives a deterministic finding id from its parts: the same parts give the same id.

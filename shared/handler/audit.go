@@ -35,6 +35,9 @@ type Auditor struct {
 	// of the audit (the audit function's daily report, shared/report/daily); its error fails the
 	// invocation, so that Lambda retries it (the findings' ids repeat: nothing is sent twice).
 	AfterAudit func(ctx context.Context, facts org.Facts, findings []finding.Finding, at time.Time) error
+	// Open, when set, keeps the audit's open findings, so that a check that passes again resolves
+	// them (audit_resolve.go).
+	Open AuditOpenStore
 }
 
 type scheduledEvent struct {
@@ -81,7 +84,12 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 		return fmt.Errorf("audit at %s: %w", at.Format(time.RFC3339), err)
 	}
 	h.Log.Info("audit done", "eventId", ev.ID, "time", at.Format(time.RFC3339), "findings", len(findings))
-	if err := publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings); err != nil || h.AfterAudit == nil {
+	if h.Open != nil {
+		err = h.publishResolving(ctx, ev.ID, at, findings)
+	} else {
+		err = publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings)
+	}
+	if err != nil || h.AfterAudit == nil {
 		return err
 	}
 	if err := h.AfterAudit(ctx, facts, findings, at); err != nil {

@@ -69,6 +69,9 @@ type Evaluator struct {
 	// (default time.Now); tests replace them.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+	// Respond, when set (scp-guard), reverts protection changes and resolves open findings
+	// (revert.go).
+	Respond *Responder
 }
 
 // Handle evaluates one EventBridge event.
@@ -96,6 +99,9 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 		h.settle(ctx, facts, ev)
 	}
 	findings := h.Engine.Evaluate(ev, facts, h.Groups...)
+	if h.Respond != nil {
+		return h.respond(ctx, ev, facts, findings)
+	}
 	return h.publish(ctx, ev.ID(), ev.EventName, ev.AccountID(), findings)
 }
 

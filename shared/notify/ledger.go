@@ -61,7 +61,12 @@ type Key struct {
 }
 
 // KeyOf is the delivery record key of a finding.
-func KeyOf(f finding.Finding) Key { return Key{FindingID: f.ID, Severity: f.Severity} }
+func KeyOf(f finding.Finding) Key {
+	if f.Status != "" { // a resolution is delivered once per channel too, apart from the finding
+		return Key{FindingID: f.ID + "#" + f.Status, Severity: f.Severity}
+	}
+	return Key{FindingID: f.ID, Severity: f.Severity}
+}
 
 // ID is the record's id in the state table: finding#<finding id>#<SEVERITY>.
 func (k Key) ID() string { return FindingKeyPrefix + k.FindingID + "#" + k.Severity.String() }

@@ -184,6 +184,9 @@ func ASFF(f finding.Finding, ctx ASFFContext) ASFFFinding {
 		Resources:     asffResources(f),
 		RecordState:   "ACTIVE",
 	}
+	if f.Status == finding.StatusResolved {
+		resolveASFF(&out, f, ctx)
+	}
 	if text := asffText(f.Remediation, asffMaxRemediation); text != "" {
 		out.Remediation = &ASFFRemediation{Recommendation: ASFFRecommendation{Text: text, URL: firstURL(f.References)}}
 	}
@@ -285,6 +288,10 @@ func asffProductFields(f finding.Finding) map[string]string {
 		add("canary", "true")
 	}
 	add("references", strings.Join(f.References, " "))
+	add("revert", f.Revert)
+	add("status", f.Status)
+	add("resolvedAt", f.ResolvedAt)
+	add("resolvedBy", f.ResolvedBy)
 	if n := len(f.Resources) - (asffMaxResources - 1); n > 0 {
 		add("resourcesOmitted", strconv.Itoa(n))
 	}

@@ -100,6 +100,9 @@ type ChatMetadata struct {
 // finding is escaped for chat markdown (see chatEscape): the finding's title, description and
 // remediation embed event text, and the renderer cannot tell the parts apart.
 func ChatNotification(f finding.Finding) ChatMessage {
+	if f.Status == finding.StatusResolved {
+		return resolvedChat(f)
+	}
 	sev := f.Severity.String()
 	emoji := chatEmoji[f.Severity]
 	if emoji == "" {

@@ -53,6 +53,9 @@ func ascii(s string) string {
 // characters (cut with "..."), starting with a punctuation mark.
 func EmailSubject(f finding.Finding) string {
 	prefix := "[rootguard] "
+	if f.Status == finding.StatusResolved {
+		prefix += "RESOLVED "
+	}
 	if f.Canary {
 		prefix += "[canary] "
 	}
@@ -69,6 +72,9 @@ func EmailSubject(f finding.Finding) string {
 // finding and event ids. Control characters and escape sequences are removed from every field;
 // paragraphs are wrapped at 76 columns.
 func EmailBody(f finding.Finding) string {
+	if f.Status == finding.StatusResolved {
+		return resolvedEmailBody(f)
+	}
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s); b.WriteByte('\n') }
 	text := func(s string) string { return truncate(sanitize(s), emailMaxText, runeWidth, ellipsis) }

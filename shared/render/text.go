@@ -117,6 +117,9 @@ func textRow(f finding.Finding, maxCell, maxTitle int) []string {
 	if f.Exception != "" {
 		title += " (exception: " + f.Exception + ")"
 	}
+	if f.Status == finding.StatusResolved {
+		title = "[resolved " + f.ResolvedAt + " by " + f.ResolvedBy + "] " + title
+	}
 	return []string{
 		cell(f.Severity.String(), maxCell),
 		cell(f.Rule, maxCell),

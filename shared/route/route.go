@@ -74,6 +74,8 @@ const (
 var ProtectionEventNames = []string{
 	"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
 	"RemoveAccountFromOrganization", "LeaveOrganization",
+	// Restorations: they resolve open findings (and the revert role's own calls arrive so).
+	"AttachPolicy", "EnablePolicyType",
 }
 
 // OnboardingEventNames are the events onboarding evaluates.

@@ -22,12 +22,9 @@ type AfterAudit = func(ctx context.Context, facts org.Facts, findings []finding.
 // it (shared/report/daily), so that only the audit links the S3 client.
 type Reporter func(cfg aws.Config, rules rule.Config) (AfterAudit, error)
 
-// AuditWithReport builds the audit handler as Audit does, with the daily report after each audit.
-func AuditWithReport(ctx context.Context, table StateTable, reporter Reporter) (*handler.Auditor, error) {
-	p, err := build(ctx, route.Audit, table)
-	if err != nil {
-		return nil, err
-	}
+// withReport builds the audit handler from the wiring, with the daily report after each audit
+// when the reporter configures one.
+func withReport(p *parts, reporter Reporter) (*handler.Auditor, error) {
 	h := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
 	if reporter != nil {
 		after, err := reporter(p.base.AWS, p.engine.Config())
