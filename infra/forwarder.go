@@ -99,6 +99,7 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 		addForwarders(stack, cfg, route.Table)
 		if region == GlobalRegion {
 			newAuditRole(stack, cfg)
+			newHeartbeatRole(stack, cfg)
 			if cfg.OrganizationsDelegation {
 				newOrganizationsDelegation(stack, cfg)
 			}
