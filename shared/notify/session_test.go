@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/shared/cloudtrail"
@@ -256,5 +257,35 @@ func TestSessionFromRules(t *testing.T) {
 	}
 	if strings.Count(last.Description, callsMarker) != 1 || !strings.HasSuffix(last.Description, strings.Join(last.Calls, ", ")+".") {
 		t.Errorf("the delivered description does not end with the session's calls once:\n%s", last.Description)
+	}
+}
+
+// TestNewCallsAttribute: a session update's new calls travel as the newCalls message attribute
+// of both SNS channels, as one escaped line; other findings carry no such attribute.
+func TestNewCallsAttribute(t *testing.T) {
+	api := &fakeSNS{}
+	f := call("s3", "iam:CreateUser", finding.High, false)
+	f.NewCalls = []string{"iam:CreateUser", "evil:Call\x1b[31m\r\n<!here>"}
+	senders := []Sender{&Alerts{API: api, TopicARN: "arn:aws:sns:us-east-1:111111111111:alerts"}, &Chat{API: api, TopicARN: "arn:aws:sns:us-east-1:111111111111:chat"}}
+	for _, s := range senders {
+		if err := s.Send(context.Background(), []finding.Finding{f, sample("plain", finding.High)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(api.in) != 4 {
+		t.Fatalf("%d publishes, want 4", len(api.in))
+	}
+	for i, in := range api.in {
+		v, ok := in.MessageAttributes["newCalls"]
+		if i%2 == 1 {
+			if ok {
+				t.Errorf("publish %d of a finding without new calls has newCalls %q", i, aws.ToString(v.StringValue))
+			}
+			continue
+		}
+		got := aws.ToString(v.StringValue)
+		if !strings.HasPrefix(got, "iam:CreateUser, evil:Call") || strings.ContainsAny(got, "\x1b\r\n") {
+			t.Errorf("publish %d: newCalls %q, want the calls on one escaped line", i, got)
+		}
 	}
 }
