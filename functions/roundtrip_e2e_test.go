@@ -85,7 +85,7 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 			t.Errorf("put %+v: want %s = %s in the management account %s, as its role", p, canary.RoundTripParameter, at.Format(time.RFC3339), mgmt)
 		}
 	}
-	if !slices.Equal(got, regions) {
+	if !sameRegions(got, regions) {
 		t.Fatalf("PutParameter in %v, want %v", got, regions)
 	}
 	if n := fake.Calls(awsfake.STS, "AssumeRole"); n != 1 {
@@ -97,7 +97,10 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 
 	// CloudTrail and the forwarders bring back the calls of two regions; the routing table
 	// sends them to the heartbeat.
-	for _, p := range puts[:2] {
+	for _, p := range puts {
+		if p.Region == "ap-southeast-2" {
+			continue // its call never comes back
+		}
 		ev := p.CloudTrailEvent(roleARN)
 		var e struct {
 			Source     string `json:"source"`
@@ -189,4 +192,11 @@ func roundTripPoints(t *testing.T, log string) []canary.Datapoint {
 func jsonField(v any, key string) any {
 	m, _ := v.(map[string]any)
 	return m[key]
+}
+
+func sameRegions(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,24 +42,28 @@ type RoundTrip struct {
 // ErrNotRoundTrip: a CloudTrail event that is not the heartbeat's own round trip (permanent).
 var ErrNotRoundTrip = errors.New("not the heartbeat's CloudTrail round trip")
 
-// put writes the parameter in every region (value: the heartbeat's time), each region tried;
-// the error joins the regions that failed.
+// put writes the parameter in every region at once (value: the heartbeat's time), so that a
+// slow region delays no other; the error joins the regions that failed, in Regions order.
 func (rt *RoundTrip) put(ctx context.Context, log *slog.Logger, eventID string, at time.Time) error {
-	var errs []error
-	for _, region := range rt.Regions {
-		_, err := rt.API.PutParameter(ctx, &ssm.PutParameterInput{
-			Name:        aws.String(canary.RoundTripParameter),
-			Value:       aws.String(at.UTC().Format(time.RFC3339)),
-			Type:        ssmtypes.ParameterTypeString,
-			Overwrite:   aws.Bool(true),
-			Description: aws.String("rootguard heartbeat: the CloudTrail round-trip canary writes its time here"),
-		}, func(o *ssm.Options) { o.Region = region })
-		if err != nil {
-			errs = append(errs, fault.Classified("ssm "+region, fmt.Errorf("put %s in %s of account %s: %w", canary.RoundTripParameter, region, rt.ManagementAccount, err)))
-			continue
-		}
-		log.Info("round-trip parameter put", "eventId", eventID, "region", region, "parameter", canary.RoundTripParameter)
+	errs := make([]error, len(rt.Regions))
+	var wg sync.WaitGroup
+	for i, region := range rt.Regions {
+		wg.Go(func() {
+			_, err := rt.API.PutParameter(ctx, &ssm.PutParameterInput{
+				Name:        aws.String(canary.RoundTripParameter),
+				Value:       aws.String(at.UTC().Format(time.RFC3339)),
+				Type:        ssmtypes.ParameterTypeString,
+				Overwrite:   aws.Bool(true),
+				Description: aws.String("rootguard heartbeat: the CloudTrail round-trip canary writes its time here"),
+			}, func(o *ssm.Options) { o.Region = region })
+			if err != nil {
+				errs[i] = fault.Classified("ssm "+region, fmt.Errorf("put %s in %s of account %s: %w", canary.RoundTripParameter, region, rt.ManagementAccount, err))
+				return
+			}
+			log.Info("round-trip parameter put", "eventId", eventID, "region", region, "parameter", canary.RoundTripParameter)
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

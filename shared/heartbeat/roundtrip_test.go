@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,11 +63,15 @@ func TestRoundTripPutsAndCounts(t *testing.T) {
 			t.Errorf("put %+v: want the management account's String /rootguard/heartbeat = the heartbeat's time, overwritten", p)
 		}
 	}
-	if strings.Join(regions, ",") != "us-east-1,eu-west-1,ap-southeast-2" {
+	slices.Sort(regions)
+	if strings.Join(regions, ",") != "ap-southeast-2,eu-west-1,us-east-1" {
 		t.Errorf("puts in %v, want one per region", regions)
 	}
 	metrics.Reset()
-	for _, p := range puts[:2] { // ap-southeast-2's never comes back
+	for _, p := range puts {
+		if p.Region == "ap-southeast-2" {
+			continue // its call never comes back
+		}
 		if err := h.Handle(ctx, p.CloudTrailEvent(roleARN)); err != nil {
 			t.Fatalf("round trip from %s: %v", p.Region, err)
 		}

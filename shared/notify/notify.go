@@ -10,8 +10,8 @@
 // before sending to a channel the handler claims it on the finding's record with a conditional
 // write, and records it delivered afterwards, so a duplicate event or a retry delivers only the
 // channels still missing, and two notifiers racing on one finding never both send. A finding
-// whose severity rises (a root session's later calls) is delivered again, once per channel, at
-// the new severity. When the record cannot be read or written at all the finding is still sent
+// whose severity rises is delivered again, once per channel, at the new severity; a root
+// session's finding is delivered again each time its set of write calls grows (Sessions). When the record cannot be read or written at all the finding is still sent
 // (a possible duplicate is better than a lost alert) and the failure is logged.
 package notify
 
