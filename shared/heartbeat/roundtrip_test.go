@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
 
 	"github.com/rootguard/rootguard/shared/awsfake"
 	"github.com/rootguard/rootguard/shared/canary"
@@ -146,7 +147,7 @@ func TestRoundTripRefusals(t *testing.T) {
 // then keeps it with the reason), naming the region; the other regions are still written.
 func TestRoundTripPutFailure(t *testing.T) {
 	h, fake, logs, _ := roundTripHandler(t, "us-east-1", "eu-west-1")
-	fake.Fail(awsfake.SSM, "PutParameter", awsfake.APIError{Status: 400, Code: "AccessDeniedException", Message: "not authorized (injected)"}, 1)
+	h.RoundTrip.API = &denyRegion{SSMAPI: h.RoundTrip.API, region: "us-east-1"}
 	err := h.Handle(context.Background(), scheduled(ScheduledSource, "2026-11-27T10:10:00Z"))
 	if err == nil || !strings.Contains(err.Error(), "us-east-1") || !strings.Contains(err.Error(), "AccessDeniedException") {
 		t.Fatalf("error %v, want the failed region and its reason", err)
@@ -157,4 +158,22 @@ func TestRoundTripPutFailure(t *testing.T) {
 	if !strings.Contains(logs.String(), "round-trip parameter not put") {
 		t.Errorf("the failure is not logged:\n%s", logs.String())
 	}
+}
+
+// denyRegion answers every PutParameter in one region AccessDeniedException (as a region-deny
+// policy would) and passes the others to the real client.
+type denyRegion struct {
+	SSMAPI
+	region string
+}
+
+func (d *denyRegion) PutParameter(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	var o ssm.Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.Region == d.region {
+		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized (injected)"}
+	}
+	return d.SSMAPI.PutParameter(ctx, in, opts...)
 }
