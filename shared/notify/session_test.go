@@ -289,3 +289,11 @@ func TestNewCallsAttribute(t *testing.T) {
 		}
 	}
 }
+
+func ExampleSessionID() {
+	fmt.Println(SessionID("root-activity-1f2e"))
+	fmt.Println(Key{FindingID: "root-activity-1f2e", Update: "2-" + setHash([]string{"iam:CreateUser", "iam:AttachUserPolicy"})}.ID())
+	// Output:
+	// finding#root-activity-1f2e#session
+	// finding#root-activity-1f2e#calls-2-c1e23c3cce485013
+}
