@@ -499,15 +499,13 @@ func (h *e2e) checkDeliveries(t testing.TB, findings []finding.Finding, imported
 		t.Fatalf("chat queue: %v", err)
 	}
 	// A finding is delivered once per channel and severity (the state table's delivery
-	// records): its repeats on the bus (a duplicate event, a root session's later calls at the
-	// same severity) are not sent again. Canary findings are sent to no channel.
+	// records): its repeats on the bus (a duplicate event) are not sent again; a root session's
+	// finding once per growth of its write calls (deliveriesOf). Canary findings are sent to no
+	// channel.
 	var wantEmail, wantChat, wantHub []finding.Finding
-	seen := map[string]bool{}
-	for _, f := range findings {
-		if key := f.ID + " " + f.Severity.String() + " " + f.Status; f.Canary || seen[key] {
+	for _, f := range deliveriesOf(findings) {
+		if f.Canary {
 			continue
-		} else {
-			seen[key] = true
 		}
 		if f.Severity >= minEmail {
 			wantEmail = append(wantEmail, f)

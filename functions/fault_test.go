@@ -77,6 +77,8 @@ func TestFaultInjection(t *testing.T) {
 	}
 	notifiers := r.newPool(t, route.Notifier, 2*notifierPairs, h.env)
 	events := faultEvents(t)
+	opener, sessionCalls := faultSession(t, h.mgmt)
+	events = append(append(events, opener), sessionCalls...)
 	busStart, hubStart := len(h.fake.Events()), len(h.fake.Findings())
 	defer func() {
 		if t.Failed() {
@@ -128,14 +130,29 @@ func TestFaultInjection(t *testing.T) {
 	findings := h.checkBus(t, bus)
 	// One finding cannot be emailed or chatted at all (every Publish of it fails): it must end in
 	// the on-failure list with its reason, and still reach Security Hub once.
-	poison := findings[slices.IndexFunc(findings, func(f finding.Finding) bool { return f.Severity >= minChat && !f.Canary })]
+	poison := findings[slices.IndexFunc(findings, func(f finding.Finding) bool { return f.Severity >= minChat && !f.Canary && len(f.Calls) == 0 })]
 	proxy.setPoison(poison.ID)
 	type pair struct{ a, b *lambdaFn }
 	pairs := make(chan pair, notifierPairs)
 	for i := range notifierPairs {
 		pairs <- pair{notifiers.all[2*i], notifiers.all[2*i+1]}
 	}
+	// The root session's first alert is delivered before its other calls arrive.
+	isOpener := func(e awsfake.Event) bool {
+		var f finding.Finding
+		return json.Unmarshal([]byte(e.Detail), &f) == nil && f.EventID == opener.id
+	}
 	for i, e := range bus {
+		if isOpener(e) {
+			var f finding.Finding
+			_ = json.Unmarshal([]byte(e.Detail), &f)
+			r.async(ctx, notifiers.all[0], nil, route.Notifier, fmt.Sprintf("bus event %d", i), f.ID+" "+f.Severity.String(), busEvent(e, i))
+		}
+	}
+	for i, e := range bus {
+		if isOpener(e) {
+			continue
+		}
 		p := <-pairs
 		raw := busEvent(e, i)
 		var f finding.Finding
@@ -154,7 +171,7 @@ func TestFaultInjection(t *testing.T) {
 	proxy.enable(false)
 	h.fake.ClearFaults()
 
-	r.verify(t, findings, h.fake.Findings()[hubStart:])
+	r.verify(t, findings, h.fake.Findings()[hubStart:], sessionCalls)
 	poisonKey := deliveryKey(poison.ID, poison.Severity.String(), poison.Status == finding.StatusResolved)
 	if !slices.ContainsFunc(r.onFailure, func(f failure) bool {
 		return f.key == poisonKey && strings.Contains(f.err, "deliver to alerts") && strings.Contains(f.err, "deliver to chat")
@@ -417,12 +434,18 @@ var channelNames = [3]string{"alerts", "chat", "securityhub"}
 
 // verify counts the deliveries of every finding put on the bus, per channel, and fails the test
 // on a finding lost (not delivered, not in the on-failure list) or delivered twice.
-func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][]byte) {
+func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][]byte, sessionCalls []faultEvent) {
 	t.Helper()
 	mins := [3]finding.Severity{minEmail, minChat, minSecHub}
+	// A root session's finding is delivered once per growth of its write calls (checkSessions);
+	// every other finding once per channel and severity.
+	sessions := sessionIDs(findings)
+	sessionGot := sessionDeliveries{}
 	want := map[string]finding.Finding{}
 	for _, f := range findings {
-		want[deliveryKey(f.ID, f.Severity.String(), f.Status == finding.StatusResolved)] = f
+		if !sessions[f.ID] {
+			want[deliveryKey(f.ID, f.Severity.String(), f.Status == finding.StatusResolved)] = f
+		}
 	}
 	r.distinct = len(want)
 	got := map[string][3]int{}
@@ -442,6 +465,10 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 				id = v
 			}
 		}
+		if sessions[id] {
+			sessionGot.add(0, id, m.MessageAttributes["newCalls"]["Value"])
+			continue
+		}
 		add(0, deliveryKey(id, m.MessageAttributes["severity"]["Value"], strings.Contains(m.Subject, "RESOLVED")))
 	}
 	chats, err := r.h.sns.drain(r.h.chat.queueURL)
@@ -460,6 +487,10 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 			continue
 		}
 		id, resolved := strings.CutSuffix(c.ID, "-resolved")
+		if sessions[id] {
+			sessionGot.add(1, id, m.MessageAttributes["newCalls"]["Value"])
+			continue
+		}
 		add(1, deliveryKey(id, c.Metadata.AdditionalContext["severity"], resolved))
 	}
 	for _, raw := range imported {
@@ -472,13 +503,20 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 			t.Errorf("imported finding is not JSON: %v", err)
 			continue
 		}
+		if sessions[a.Id] {
+			sessionGot.add(2, a.Id, hubNewCalls(raw))
+			continue
+		}
 		add(2, deliveryKey(a.Id, a.Severity.Label, a.RecordState == "ARCHIVED"))
 	}
 
 	failed := map[string]string{}
+	failedIDs := map[string]bool{}
 	for _, f := range r.onFailure {
 		if f.key != "" {
 			failed[f.key] = f.err
+			id, _, _ := strings.Cut(f.key, " ")
+			failedIDs[id] = true
 		}
 	}
 	var lost, duplicated, unexpected []string
@@ -513,6 +551,17 @@ func (r *faultRun) verify(t *testing.T, findings []finding.Finding, imported [][
 		for ch := range 3 {
 			sum[ch] += c[ch]
 		}
+	}
+	sLost, sDup, sUnexpected, sDelivered, sExpected := r.checkSessions(findings, sessionGot, failedIDs)
+	lost, duplicated, unexpected = append(lost, sLost...), append(duplicated, sDup...), append(unexpected, sUnexpected...)
+	for ch := range 3 {
+		sum[ch] += sDelivered[ch]
+		r.expected[ch] += sExpected[ch]
+	}
+	line, updates := r.sessionLine(findings, sessionGot, sessionCalls, len(sLost), len(sDup))
+	r.lines = append(r.lines, line)
+	if updates != [3]int{len(sessionWrites), len(sessionWrites), len(sessionWrites)} {
+		t.Errorf("the 20-call session was updated %v times (alerts, chat, securityhub), want %d on each channel", updates, len(sessionWrites))
 	}
 	sort.Strings(lost)
 	sort.Strings(duplicated)

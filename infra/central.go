@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -126,7 +127,7 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 			// Placeholder: the real pattern ($or of the route's patterns) is set below.
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})
-		setPattern(rule, CentralPattern(r, cfg.CentralAccount), RouteState(r))
+		setPattern(rule, CentralPattern(r, cfg.CentralAccount, cfg.ManagementAccount), RouteState(r))
 		rule.AddTarget(c.lambdaTarget(r.Function))
 	}
 	findings := awsevents.NewRule(stack, jsii.String("Route-findings"), &awsevents.RuleProps{
@@ -148,6 +149,7 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 	})
 
 	c.addAlarms(cfg)
+	c.addRoundTripAlarms(cfg)
 	return c
 }
 
@@ -273,6 +275,8 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 		// The canaries go on the central organization bus, and nowhere else.
 		statements = append(statements, allow([]string{"events:PutEvents"}, []string{*c.OrgBus.EventBusArn()}))
 		env = map[string]*string{"ROOTGUARD_EVENT_BUS": c.OrgBus.EventBusName()}
+		statements = append(statements, roundTripStatements(cfg)...)
+		maps.Copy(env, roundTripEnv(cfg))
 	case spec.Detector:
 		detector, reasons := c.detectorStatements(spec.Name, cfg)
 		statements, wildcards = append(statements, detector...), reasons

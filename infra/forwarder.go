@@ -102,6 +102,7 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 			if cfg.Revert == RevertOn {
 				newRevertRole(stack, cfg)
 			}
+			newHeartbeatRole(stack, cfg)
 			if cfg.OrganizationsDelegation {
 				newOrganizationsDelegation(stack, cfg)
 			}

@@ -13,8 +13,9 @@ import (
 	"github.com/rootguard/rootguard/shared/route"
 )
 
-// TestHeartbeatFunction: the heartbeat may put events on the organization bus and nothing else
-// (besides writing its logs and its on-failure queue), and it is told that bus.
+// TestHeartbeatFunction: the heartbeat may put events on the organization bus and assume the
+// management account's heartbeat role, nothing else (besides writing its logs and its on-failure
+// queue).
 func TestHeartbeatFunction(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
@@ -32,6 +33,8 @@ func TestHeartbeatFunction(t *testing.T) {
 				"sqs:SendMessage":      {"${" + q + ".Arn}"},
 				"kms:GenerateDataKey":  {key},
 				"kms:Decrypt":          {key},
+				// The CloudTrail round trip: the management account's heartbeat role only.
+				"sts:AssumeRole": {canary.RoundTripRoleARN(s.cfg.ManagementAccount)},
 			}
 			if diff := cmp.Diff(want, dedupe(grants(tpl, role))); diff != "" {
 				t.Errorf("heartbeat grants (-want +got):\n%s", diff)

@@ -79,7 +79,7 @@ var FunctionSpecs = []FunctionSpec{
 	{Name: route.Onboarding, Description: "rootguard: new and joining accounts, posture at onboarding", MemoryMB: 256, Timeout: 180 * time.Second, Detector: true},
 	{Name: route.Audit, Description: "rootguard: scheduled posture and organization audit", MemoryMB: 512, Timeout: 600 * time.Second, Detector: true},
 	{Name: route.Notifier, Description: "rootguard: delivers findings by email, chat and Security Hub", MemoryMB: 256, Timeout: 60 * time.Second},
-	{Name: route.Heartbeat, Description: "rootguard: puts the heartbeat's canary events on the central bus", MemoryMB: 128, Timeout: 30 * time.Second},
+	{Name: route.Heartbeat, Description: "rootguard: puts the heartbeat's canary events on the central bus and counts the CloudTrail round trip", MemoryMB: 128, Timeout: 30 * time.Second},
 }
 
 // joinList renders a list for a ROOTGUARD_* environment variable.

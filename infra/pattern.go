@@ -29,6 +29,9 @@ func EventPattern(p route.Pattern) map[string]any {
 	if len(p.UserIdentityTypes) > 0 {
 		detail["userIdentity"] = map[string]any{"type": p.UserIdentityTypes}
 	}
+	if len(p.RequestNames) > 0 {
+		detail["requestParameters"] = map[string]any{"name": p.RequestNames}
+	}
 	if len(detail) > 0 {
 		out["detail"] = detail
 	}
@@ -38,13 +41,17 @@ func EventPattern(p route.Pattern) map[string]any {
 // CentralPattern returns the one event pattern of a function's rule on the central bus: its only
 // pattern, or the "$or" of all of them. A heartbeat (canary) pattern also requires the event's
 // account to be the central account, where the heartbeat function puts the canaries: no other
-// account of the organization can fake a heartbeat on the central bus.
-func CentralPattern(r route.Route, centralAccount string) map[string]any {
+// account of the organization can fake a heartbeat on the central bus. A FromManagement pattern
+// (the CloudTrail round trip) requires the management account, given as managementAccount.
+func CentralPattern(r route.Route, centralAccount string, managementAccount ...string) map[string]any {
 	var out []map[string]any
 	for _, p := range r.Patterns {
 		ep := EventPattern(p)
 		if p.Canary {
 			ep["account"] = []string{centralAccount}
+		}
+		if p.FromManagement {
+			ep["account"] = managementAccount
 		}
 		out = append(out, ep)
 	}

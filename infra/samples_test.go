@@ -361,6 +361,9 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 	}
 	t.Logf("%d sample files, %d events; events reaching each function: %v", len(files), events, reached)
 	for _, r := range route.Table {
+		if r.Function == route.Heartbeat {
+			continue // its own round-trip event only (TestRoundTripReachesOnlyTheHeartbeat)
+		}
 		if reached[r.Function] == 0 {
 			t.Errorf("no sample reaches %s", r.Function)
 		}

@@ -120,8 +120,11 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_MIN_SEVERITY_SECURITYHUB": s.cfg.MinSeveritySecurityHub,
 				"ROOTGUARD_DEDUP_TABLE":              "${" + table + "}",
 			}
-			// The heartbeat puts its canaries on the organization bus.
-			heartbeat := map[string]string{"ROOTGUARD_EVENT_BUS": "${" + orgBus + "}"}
+			// The heartbeat puts its canaries on the organization bus, and writes the round-trip
+			// parameter in the forwarded regions as the management account's heartbeat role.
+			heartbeat := map[string]string{"ROOTGUARD_EVENT_BUS": "${" + orgBus + "}",
+				"ROOTGUARD_HEARTBEAT_REGIONS":  strings.Join(s.cfg.ForwardRegions, ","),
+				"ROOTGUARD_HEARTBEAT_ROLE_ARN": canary.RoundTripRoleARN(s.cfg.ManagementAccount)}
 			// scp-guard and the audit keep the protection SCPs' state in the state table.
 			policyState := maps.Clone(detector)
 			policyState["ROOTGUARD_DEDUP_TABLE"] = "${" + table + "}"
@@ -177,9 +180,9 @@ func TestCentralRules(t *testing.T) {
 	}
 	for _, r := range route.Table {
 		var p map[string]any
-		b, _ := json.Marshal(CentralPattern(r, s.cfg.CentralAccount))
+		b, _ := json.Marshal(CentralPattern(r, s.cfg.CentralAccount, s.cfg.ManagementAccount))
 		_ = json.Unmarshal(b, &p)
-		wants[r.Function] = want{bus: orgBus, state: RouteState(r), pattern: p}
+		wants[routeKey(r.Function, true)] = want{bus: orgBus, state: RouteState(r), pattern: p}
 	}
 	rules := resourcesOf(tpl, "AWS::Events::Rule")
 	if len(rules) != len(wants) {
@@ -198,6 +201,7 @@ func TestCentralRules(t *testing.T) {
 				fn = name
 			}
 		}
+		fn = routeKey(fn, rule.Props["EventPattern"] != nil && ref(rule.Props["EventBusName"]) == orgBus)
 		w, ok := wants[fn]
 		if !ok {
 			t.Errorf("rule %s targets %v, not a function with a rule", rule.ID, get(target, "Arn"))
@@ -453,8 +457,10 @@ func TestCentralAlarms(t *testing.T) {
 			if n := len(alarms); n != 2*len(route.Functions)+len(queues)+1 {
 				t.Errorf("%d alarms, want errors and throttles per function, one per queue, and audit-not-run", n)
 			}
-			if heartbeats != len(canary.Alarms()) {
-				t.Errorf("%d heartbeat alarms, want %d", heartbeats, len(canary.Alarms()))
+			// The canary alarms and the CloudTrail round-trip alarms (TestRoundTripAlarms), one per
+			// forwarded region, share the namespace.
+			if heartbeats != len(canary.Alarms())+len(s.cfg.ForwardRegions) {
+				t.Errorf("%d heartbeat alarms, want %d", heartbeats, len(canary.Alarms())+len(s.cfg.ForwardRegions))
 			}
 		})
 	}
@@ -483,6 +489,9 @@ func TestCentralGrants(t *testing.T) {
 					case ModeAssumeRoot:
 						want = []string{"sts:AssumeRole arn:aws:iam::" + s.cfg.ManagementAccount + ":role/" + s.cfg.AuditRoleName, "sts:AssumeRoot arn:aws:iam::*:root"}
 					}
+				}
+				if fn == route.Heartbeat { // the CloudTrail round trip's role in the management account
+					want = []string{"sts:AssumeRole " + canary.RoundTripRoleARN(s.cfg.ManagementAccount)}
 				}
 				if !slices.Equal(sts, want) {
 					t.Errorf("%s sts grants %v, want %v", fn, sts, want)
@@ -696,4 +705,13 @@ func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource)
 func isDetector(fn string) bool {
 	i := slices.IndexFunc(FunctionSpecs, func(s FunctionSpec) bool { return s.Name == fn })
 	return i >= 0 && FunctionSpecs[i].Detector
+}
+
+// routeKey names a function's central rule: the heartbeat has a schedule and a route (the
+// CloudTrail round trip) on the organization bus.
+func routeKey(fn string, orgBusRoute bool) string {
+	if fn == route.Heartbeat && orgBusRoute {
+		return fn + " (round trip)"
+	}
+	return fn
 }

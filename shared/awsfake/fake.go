@@ -1,5 +1,5 @@
-// Package awsfake serves fake AWS endpoints for tests: Organizations, IAM, STS, EventBridge and
-// Security Hub, each an httptest server that speaks the service's wire protocol, so that the real
+// Package awsfake serves fake AWS endpoints for tests: Organizations, IAM, STS, EventBridge,
+// Security Hub and SSM Parameter Store, each an httptest server that speaks the service's wire protocol, so that the real
 // AWS SDK clients talk to it through AWS_ENDPOINT_URL_<SERVICE> (or a client's BaseEndpoint).
 //
 // The organization is seeded from an org.SnapshotDoc: Organizations answers from it (paginated
@@ -43,7 +43,7 @@ const (
 )
 
 // Services lists every fake service.
-var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub}
+var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub, SSM}
 
 // envNames maps each service to the environment variable the SDK reads its endpoint from.
 var envNames = map[string]string{
@@ -52,6 +52,7 @@ var envNames = map[string]string{
 	STS:           "AWS_ENDPOINT_URL_STS",
 	EventBridge:   "AWS_ENDPOINT_URL_EVENTBRIDGE",
 	SecurityHub:   "AWS_ENDPOINT_URL_SECURITYHUB",
+	SSM:           "AWS_ENDPOINT_URL_SSM",
 }
 
 // CentralAccessKeyID is the access key id Env hands out: calls signed with it (or with any key
@@ -76,7 +77,8 @@ type Options struct {
 	CallerAccount string
 	// Region is the region named in ARNs (default us-east-1).
 	Region string
-	// RoleName, when set, is the only role name AssumeRole accepts (besides RevertRoleName).
+	// RoleName, when set, is the only role name AssumeRole accepts (besides RevertRoleName and
+	// OtherRoleNames).
 	RoleName string
 	// RevertRoleName, when set, is another role name AssumeRole accepts: rootguard's revert role.
 	RevertRoleName string
@@ -85,6 +87,9 @@ type Options struct {
 	// NoPaths leaves out the Paths of accounts and the Path of OUs, as Organizations answered
 	// before it had them.
 	NoPaths bool
+	// OtherRoleNames are further role names AssumeRole accepts when RoleName is set (the
+	// management account's heartbeat role).
+	OtherRoleNames []string
 }
 
 // APIError is an error answer: the HTTP status, the error code and its message.
@@ -152,6 +157,7 @@ type Server struct {
 	failFindings     float64 // fraction of findings reported failed
 	delays           map[string]*delay
 	writes           []Write // Organizations write calls accepted (organizations_write.go)
+	ssm              ssmStore
 }
 
 type delay struct {
@@ -193,6 +199,7 @@ func New(doc org.SnapshotDoc, opts Options) (*Server, error) {
 		STS:           s.serveSTS,
 		EventBridge:   s.serveEventBridge,
 		SecurityHub:   s.serveSecurityHub,
+		SSM:           s.serveSSM,
 	}
 	for _, name := range Services {
 		s.servers[name] = httptest.NewServer(handlers[name])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,7 +271,7 @@ func (s *Server) stsOperation(op string, c caller, r *http.Request) (string, *AP
 		if e != nil {
 			return "", e
 		}
-		if (s.opts.RoleName != "" && name != s.opts.RoleName && name != s.opts.RevertRoleName) || s.idx.rootState(account) == nil {
+		if (s.opts.RoleName != "" && name != s.opts.RoleName && name != s.opts.RevertRoleName && !slices.Contains(s.opts.OtherRoleNames, name)) || s.idx.rootState(account) == nil {
 			return "", &APIError{http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.principalARN(c), arn)}
 		}
 		return creds(account, kindRole, seconds) +

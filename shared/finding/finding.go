@@ -91,6 +91,12 @@ type Finding struct {
 
 	// Calls lists the API calls seen in a root session (ROOT-UNRESTRICTED-ACTION, ROOT-ACTIVITY).
 	Calls []string `json:"calls,omitempty"`
+	// WriteCalls are the calls of Calls that were not read-only (failed attempts included): a
+	// root session's finding is delivered to people again each time this set grows.
+	WriteCalls []string `json:"writeCalls,omitempty"`
+	// NewCalls, set by the notifier on a root session's delivery, are the write calls this
+	// delivery is the first to name (listed first in Calls).
+	NewCalls []string `json:"newCalls,omitempty"`
 	// Resources names what the finding is about besides the account (policy, OU, root ids).
 	Resources []string `json:"resources,omitempty"`
 	// Exception is the approved exception or trusted principal that lowered the severity.

@@ -1,6 +1,8 @@
 // Package heartbeat is the handler of the heartbeat function. On a schedule it puts one canary
 // event of each kind (package canary) on the central organization bus, under the canary source,
-// as the central account. From there the canaries take the path of real events: the central
+// as the central account, and (RoundTrip) writes the round-trip parameter in every forwarded
+// region of the management account, whose recorded CloudTrail events it counts when they come
+// back through the forwarders. From there the canaries take the path of real events: the central
 // rules route them to their evaluators, which evaluate them against the canary facts and put the
 // canary findings on the findings bus, where the notifier counts them (never sending them to
 // anyone). The heartbeat alarms watch that count, so a broken stage raises an alarm.
@@ -52,6 +54,9 @@ type Handler struct {
 	Metrics *metric.Recorder
 	// Now is the clock for a scheduled event without a time (default time.Now).
 	Now func() time.Time
+	// RoundTrip, when set, is the end-to-end CloudTrail canary: the parameter written on every
+	// heartbeat, and the round-trip events counted when they come back.
+	RoundTrip *RoundTrip
 }
 
 type scheduledEvent struct {
@@ -75,6 +80,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 		log = log.With("requestId", lc.AwsRequestID)
 	}
+	if isCloudTrail(raw) {
+		return h.roundTrip(log, raw)
+	}
 	var ev scheduledEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return h.refuse(log, ev.ID, fmt.Errorf("heartbeat: %w: %v", ErrNotScheduled, err))
@@ -90,9 +98,19 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 	if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
 		at = t.UTC()
 	}
-	if err := h.put(ctx, log, ev.ID, at); err != nil {
+	err := h.put(ctx, log, ev.ID, at)
+	if err != nil {
 		log.Error("heartbeat not put on the bus", "eventId", ev.ID, "bus", h.Bus, "error", err.Error(), "retryable", true)
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "bus"})
+	}
+	if h.RoundTrip != nil {
+		if rerr := h.RoundTrip.put(ctx, log, ev.ID, at); rerr != nil {
+			log.Error("round-trip parameter not put", "eventId", ev.ID, "error", rerr.Error(), "retryable", true)
+			h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "roundtrip"})
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("heartbeat at %s: %w", at.Format(time.RFC3339), err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -28,7 +29,7 @@ type Alerts struct {
 // Send implements Sender: one Publish per finding, stopping at the first failure.
 func (a *Alerts) Send(ctx context.Context, findings []finding.Finding) error {
 	for _, f := range findings {
-		_, err := a.API.Publish(ctx, &sns.PublishInput{
+		in := &sns.PublishInput{
 			TopicArn: aws.String(a.TopicARN),
 			Subject:  aws.String(render.EmailSubject(f)),
 			Message:  aws.String(render.EmailBody(f)),
@@ -36,10 +37,23 @@ func (a *Alerts) Send(ctx context.Context, findings []finding.Finding) error {
 				"severity": {DataType: aws.String("String"), StringValue: aws.String(f.Severity.String())},
 				"rule":     {DataType: aws.String("String"), StringValue: aws.String(f.Rule)},
 			},
-		})
+		}
+		addNewCalls(in, f)
+		_, err := a.API.Publish(ctx, in)
 		if err != nil {
 			return fmt.Errorf("publish finding %s to the alerts topic: %w", f.ID, err)
 		}
 	}
 	return nil
+}
+
+// addNewCalls adds the message attribute newCalls (a root session's write calls this delivery is
+// the first to name, comma-separated, escaped) when there are any, so that subscriptions can
+// filter session updates.
+func addNewCalls(in *sns.PublishInput, f finding.Finding) {
+	if len(f.NewCalls) == 0 {
+		return
+	}
+	in.MessageAttributes["newCalls"] = snstypes.MessageAttributeValue{DataType: aws.String("String"),
+		StringValue: aws.String(render.OneLine(strings.Join(f.NewCalls, ", "), 1000))}
 }

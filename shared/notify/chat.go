@@ -27,14 +27,16 @@ func (c *Chat) Send(ctx context.Context, findings []finding.Finding) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", fault.ErrPermanent, err)
 		}
-		_, err = c.API.Publish(ctx, &sns.PublishInput{
+		in := &sns.PublishInput{
 			TopicArn: aws.String(c.TopicARN),
 			Message:  aws.String(string(msg)),
 			MessageAttributes: map[string]snstypes.MessageAttributeValue{
 				"severity": {DataType: aws.String("String"), StringValue: aws.String(f.Severity.String())},
 				"rule":     {DataType: aws.String("String"), StringValue: aws.String(f.Rule)},
 			},
-		})
+		}
+		addNewCalls(in, f)
+		_, err = c.API.Publish(ctx, in)
 		if err != nil {
 			return fmt.Errorf("publish finding %s to the chat topic: %w", f.ID, err)
 		}

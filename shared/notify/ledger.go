@@ -55,9 +55,14 @@ func (e *BusyError) Error() string {
 // Key names a finding's delivery record. A finding is delivered once per channel per severity
 // it reaches: a root session's finding (one id for the whole session) is delivered again when a
 // later call raises it to a severity not delivered before, and never twice at one severity.
+//
+// A root session's finding is keyed by its session update instead (Update, see Sessions): it is
+// delivered once per channel each time the session's write calls grow, whatever its severity.
 type Key struct {
 	FindingID string
 	Severity  finding.Severity
+	// Update, for a root session's finding, is its session update: "<version>-<set hash>".
+	Update string
 }
 
 // KeyOf is the delivery record key of a finding.
@@ -68,8 +73,14 @@ func KeyOf(f finding.Finding) Key {
 	return Key{FindingID: f.ID, Severity: f.Severity}
 }
 
-// ID is the record's id in the state table: finding#<finding id>#<SEVERITY>.
-func (k Key) ID() string { return FindingKeyPrefix + k.FindingID + "#" + k.Severity.String() }
+// ID is the record's id in the state table: finding#<finding id>#<SEVERITY>, or for a session
+// update finding#<finding id>#calls-<update>.
+func (k Key) ID() string {
+	if k.Update != "" {
+		return FindingKeyPrefix + k.FindingID + "#calls-" + k.Update
+	}
+	return FindingKeyPrefix + k.FindingID + "#" + k.Severity.String()
+}
 
 // Claim is one invocation's lease on one channel of a finding's record.
 type Claim struct {

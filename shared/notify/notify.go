@@ -10,8 +10,8 @@
 // before sending to a channel the handler claims it on the finding's record with a conditional
 // write, and records it delivered afterwards, so a duplicate event or a retry delivers only the
 // channels still missing, and two notifiers racing on one finding never both send. A finding
-// whose severity rises (a root session's later calls) is delivered again, once per channel, at
-// the new severity. When the record cannot be read or written at all the finding is still sent
+// whose severity rises is delivered again, once per channel, at the new severity; a root
+// session's finding is delivered again each time its set of write calls grows (Sessions). When the record cannot be read or written at all the finding is still sent
 // (a possible duplicate is better than a lost alert) and the failure is logged.
 package notify
 
@@ -63,6 +63,9 @@ type Handler struct {
 	Metrics  *metric.Recorder
 	// Ledger, when set, records deliveries so that nothing is delivered twice (see Ledger).
 	Ledger Ledger
+	// Sessions, when set, records root sessions' calls, so that a session's finding is
+	// delivered again only when its write calls grow (see Sessions).
+	Sessions Sessions
 	// Lease is how long a channel's claim lasts (default DefaultLease); a send is stopped
 	// LeaseMargin before it ends.
 	Lease time.Duration
@@ -134,6 +137,10 @@ func (h *Handler) Deliver(ctx context.Context, f finding.Finding) error {
 	if h.canary(f) {
 		return nil
 	}
+	key := KeyOf(f)
+	if h.Sessions != nil && IsSession(f) {
+		f, key = h.session(ctx, f)
+	}
 	var errs []error
 	for _, ch := range h.Channels {
 		attrs := []any{"channel", ch.Name, "findingId", f.ID, "eventId", f.EventID, "rule", f.Rule, "severity", f.Severity.String(), "accountId", f.AccountID}
@@ -145,7 +152,7 @@ func (h *Handler) Deliver(ctx context.Context, f finding.Finding) error {
 			h.Log.Info("not sent: canary finding", attrs...)
 			continue
 		}
-		sent, err := h.deliver(ctx, f, ch, attrs)
+		sent, err := h.deliver(ctx, f, key, ch, attrs)
 		if err != nil {
 			var de *fault.Error
 			retryable := errors.As(err, &de) && de.Retryable
@@ -164,11 +171,11 @@ func (h *Handler) Deliver(ctx context.Context, f finding.Finding) error {
 
 // deliver sends one finding to one channel under the channel's claim; sent is false when the
 // channel had already received it. Every error is a classified *fault.Error.
-func (h *Handler) deliver(ctx context.Context, f finding.Finding, ch Channel, attrs []any) (sent bool, err error) {
+func (h *Handler) deliver(ctx context.Context, f finding.Finding, key Key, ch Channel, attrs []any) (sent bool, err error) {
 	if h.Ledger == nil {
 		return true, fault.Classified(ch.Name, ch.Sender.Send(ctx, []finding.Finding{f}))
 	}
-	c, waited, err := h.claim(ctx, KeyOf(f), ch.Name)
+	c, waited, err := h.claim(ctx, key, ch.Name)
 	if waited > 0 {
 		h.Log.Info("waited for another invocation's claim", append(attrs, "waited", waited.String())...)
 	}

@@ -282,6 +282,7 @@ func asffProductFields(f finding.Finding) map[string]string {
 	add("accountRole", f.AccountRole)
 	add("actor", f.Actor)
 	add("sourceIp", f.SourceIP)
+	add("newCalls", strings.Join(f.NewCalls, ", "))
 	add("calls", strings.Join(f.Calls, ", "))
 	add("exception", f.Exception)
 	if f.Canary {

@@ -182,6 +182,7 @@ func chatDescription(f finding.Finding) string {
 		actor = strings.TrimSpace(actor + " from " + ip)
 	}
 	detail("Actor", actor)
+	detail("New calls", strings.Join(f.NewCalls, ", "))
 	detail("Calls", strings.Join(f.Calls, ", "))
 	detail("Exception", f.Exception)
 	detail("Finding", strings.TrimSpace(f.ID+" (event "+f.EventID+")"))

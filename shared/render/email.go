@@ -109,6 +109,7 @@ func EmailBody(f finding.Finding) string {
 		{"Region", one(f.Region)},
 		{"Actor", one(f.Actor)},
 		{"Source IP", one(f.SourceIP)},
+		{"New calls", one(strings.Join(f.NewCalls, ", "))},
 		{"API calls", one(strings.Join(f.Calls, ", "))},
 		{"Resources", one(strings.Join(f.Resources, ", "))},
 		{"Exception", one(f.Exception)},

@@ -12,8 +12,8 @@ const (
 	Onboarding   = "onboarding"
 	Audit        = "audit"
 	Notifier     = "notifier"
-	// Heartbeat puts the canary events (package canary) on the central bus on a schedule; no
-	// route takes events to it.
+	// Heartbeat puts the canary events (package canary) on the central bus on a schedule; its
+	// route takes back its own CloudTrail round-trip event.
 	Heartbeat = "heartbeat"
 )
 
@@ -53,6 +53,11 @@ type Pattern struct {
 	// Canary: the heartbeat's pattern; the infrastructure adds an "account" filter (the central
 	// account) and does not forward it from other accounts.
 	Canary bool
+	// RequestNames are detail.requestParameters.name values.
+	RequestNames []string
+	// FromManagement: the infrastructure adds an "account" filter (the management account) to
+	// the central rule; such a route is forwarded from the management account only.
+	FromManagement bool
 }
 
 // Route is a function and the patterns of the events it takes.
@@ -164,7 +169,25 @@ var Table = []Route{
 			},
 		},
 	},
+	{
+		// The end-to-end CloudTrail canary: the heartbeat's own ssm:PutParameter, recorded in
+		// the management account and forwarded from there, comes back to the heartbeat. Not
+		// Forwarded: only the management account's forwarders send it.
+		Function: Heartbeat,
+		Patterns: []Pattern{{
+			Sources:        []string{"aws.ssm"},
+			DetailTypes:    []string{apiCall},
+			EventSources:   []string{"ssm.amazonaws.com"},
+			EventNames:     []string{"PutParameter"},
+			RequestNames:   []string{HeartbeatParameter},
+			FromManagement: true,
+		}},
+	},
 }
+
+// HeartbeatParameter is the SSM parameter the heartbeat writes in every forwarded region of the
+// management account (the end-to-end CloudTrail canary, package canary).
+const HeartbeatParameter = "/rootguard/heartbeat"
 
 // For returns the route of a function, or false.
 func For(function string) (Route, bool) {
@@ -178,13 +201,15 @@ func For(function string) (Route, bool) {
 // Fields are the values of an event a Pattern tests.
 type Fields struct {
 	Source, DetailType, EventSource, EventName, UserIdentityType string
+	// RequestName is detail.requestParameters.name.
+	RequestName string
 }
 
 // Matches reports whether the pattern matches the fields (as EventBridge would).
 func (p Pattern) Matches(f Fields) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
 	return in(p.Sources, f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
-		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType)
+		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType) && in(p.RequestNames, f.RequestName)
 }
 
 // Matches reports whether any of the route's patterns matches.

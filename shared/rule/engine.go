@@ -139,6 +139,9 @@ func (e *Engine) finding(c *Ctx, r *Rule, h Hit) finding.Finding {
 		Canary:      ev.Canary,
 		References:  r.References,
 	}
+	if len(h.Calls) > 0 && !ev.ReadOnly.Bool() {
+		f.WriteCalls = h.Calls
+	}
 	e.applyException(c, &f, parseTime(ev.Time()), r.Group == GroupProtection || r.ID == "ROOT-SESSION")
 	if len(f.Calls) > 0 {
 		f.Description = withCalls(f.Description, f.Calls)
@@ -180,6 +183,11 @@ func Merge(dst *finding.Finding, src finding.Finding) {
 		}
 		if !slices.Contains(dst.Calls, c) {
 			dst.Calls = append(dst.Calls, c)
+		}
+	}
+	for _, c := range src.WriteCalls {
+		if len(dst.WriteCalls) < maxCalls && !slices.Contains(dst.WriteCalls, c) {
+			dst.WriteCalls = append(dst.WriteCalls, c)
 		}
 	}
 	if src.Severity > dst.Severity {

@@ -26,7 +26,8 @@ func New(ctx context.Context) (*notify.Handler, error) {
 	cfg := b.Config
 	h := &notify.Handler{Log: b.Log, Metrics: b.Metrics}
 	if cfg.DedupTable != "" {
-		h.Ledger = &notify.DynamoLedger{API: dynamodb.NewFromConfig(b.AWS), Table: cfg.DedupTable}
+		ledger := &notify.DynamoLedger{API: dynamodb.NewFromConfig(b.AWS), Table: cfg.DedupTable}
+		h.Ledger, h.Sessions = ledger, ledger
 	}
 	var snsc *sns.Client
 	if cfg.AlertsTopicARN != "" || cfg.ChatTopicARN != "" {

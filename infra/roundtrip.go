@@ -1,0 +1,89 @@
+package infra
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/rootguard/rootguard/shared/canary"
+	"github.com/rootguard/rootguard/shared/route"
+)
+
+// The end-to-end CloudTrail canary (package canary, "round trip"): the heartbeat assumes
+// canary.RoundTripRoleName in the management account and writes the round-trip parameter in
+// every forwarded region; the management forwarders send the recorded call back to the central
+// bus (the heartbeat's route in route.Table), and one alarm per region watches the heartbeat's
+// count of the calls that came back.
+
+// Environment of the heartbeat function for the round trip (shared/config, RoundTrip).
+const (
+	envHeartbeatRegions = "ROOTGUARD_HEARTBEAT_REGIONS"
+	envHeartbeatRoleArn = "ROOTGUARD_HEARTBEAT_ROLE_ARN"
+)
+
+// roundTripEnv tells the heartbeat where to write the parameter and which role to assume.
+func roundTripEnv(cfg Config) map[string]*string {
+	return map[string]*string{
+		envHeartbeatRegions: jsii.String(strings.Join(cfg.ForwardRegions, ",")),
+		envHeartbeatRoleArn: jsii.String(canary.RoundTripRoleARN(cfg.ManagementAccount)),
+	}
+}
+
+// roundTripStatements: the heartbeat may assume the management account's heartbeat role, and
+// only that role.
+func roundTripStatements(cfg Config) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{allow([]string{"sts:AssumeRole"}, []string{canary.RoundTripRoleARN(cfg.ManagementAccount)})}
+}
+
+// newHeartbeatRole is the management account's role that the central heartbeat function
+// assumes to write the round-trip parameter: ssm:PutParameter on exactly that parameter's ARN in
+// each forwarded region, nothing else. IAM is global: the us-east-1 management stack holds it.
+func newHeartbeatRole(stack awscdk.Stack, cfg Config) awsiam.Role {
+	var arns []string
+	for _, region := range cfg.ForwardRegions {
+		arns = append(arns, canary.ParameterARN(region, cfg.ManagementAccount))
+	}
+	return awsiam.NewRole(stack, jsii.String("HeartbeatRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(canary.RoundTripRoleName),
+		Description: jsii.String("rootguard: the heartbeat writes " + canary.RoundTripParameter + " in every forwarded region (the CloudTrail round-trip canary), nothing else"),
+		AssumedBy: awsiam.NewPrincipalWithConditions(
+			awsiam.NewArnPrincipal(jsii.String("arn:aws:iam::"+cfg.CentralAccount+":root")),
+			&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []string{cfg.FunctionRoleArn(route.Heartbeat)}}}),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"write-heartbeat-parameter": document(
+			allow([]string{"ssm:PutParameter"}, arns),
+		)},
+	})
+}
+
+// addRoundTripAlarms adds one alarm per forwarded region (canary.RoundTripAlarms) on the
+// heartbeat's count of round trips, to the alerts topic; a period without any counts as missing.
+func (c *Central) addRoundTripAlarms(cfg Config) {
+	action := awscloudwatchactions.NewSnsAction(c.AlertsTopic)
+	for _, a := range canary.RoundTripAlarms(cfg.ForwardRegions) {
+		dims := map[string]*string{}
+		for _, d := range a.Dimensions {
+			dims[d.Name] = jsii.String(d.Value)
+		}
+		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(a.Namespace),
+			MetricName:    jsii.String(a.Metric),
+			DimensionsMap: &dims,
+			Statistic:     jsii.String(a.Statistic),
+			Period:        awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds())),
+		})
+		awscloudwatch.NewAlarm(c.Stack, jsii.String(a.Name), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String("rootguard-" + a.Name),
+			AlarmDescription:   jsii.String(a.Description),
+			Metric:             m,
+			ComparisonOperator: comparisonOperators[a.Comparison],
+			Threshold:          jsii.Number(a.Threshold),
+			EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
+			DatapointsToAlarm:  jsii.Number(float64(a.DatapointsToAlarm)),
+			TreatMissingData:   treatMissingData[a.TreatMissingData],
+		}).AddAlarmAction(action)
+	}
+}
