@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/replay"
@@ -51,11 +52,17 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 	inputErrors := 0
 	if fs.NArg() > 0 {
 		rep := eng.NewReplayer(facts)
+		tracker := eng.NewTracker()
+		var resolved []finding.Finding
 		_, runErr := replay.Run(ctx, fs.Args(), replay.Options{
-			Evaluate: rep.Evaluate,
-			Merge:    rule.Merge,
-			Emit:     func(f finding.Finding) { findings = append(findings, f) },
-			Stdin:    e.stdin,
+			Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
+				out, _, res := rep.EvaluateAll(ev, "", tracker)
+				resolved = append(resolved, res...)
+				return out
+			},
+			Merge: rule.Merge,
+			Emit:  func(f finding.Finding) { findings = append(findings, f) },
+			Stdin: e.stdin,
 			OnInputError: func(ie replay.InputError) {
 				inputErrors++
 				fmt.Fprintf(e.stderr, "rootguard report: %v\n", ie)
@@ -70,6 +77,7 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 		if runErr != nil {
 			return exitUsage, runErr
 		}
+		findings = withResolutions(findings, resolved)
 	}
 	audited, err := eng.Audit(facts, now)
 	if err != nil {
@@ -133,4 +141,22 @@ func writeReport(e env, out string, in report.Input) error {
 		return fmt.Errorf("--out %s: %w", out, err)
 	}
 	return nil
+}
+
+// withResolutions puts each resolution (the finding again, same id, status resolved) in the place
+// of the finding it resolves, so the report shows one row per finding with its latest state.
+func withResolutions(findings, resolved []finding.Finding) []finding.Finding {
+	at := map[string]int{}
+	for i, f := range findings {
+		at[f.ID] = i
+	}
+	for _, r := range resolved {
+		if i, ok := at[r.ID]; ok {
+			findings[i] = r
+			continue
+		}
+		at[r.ID] = len(findings)
+		findings = append(findings, r)
+	}
+	return findings
 }

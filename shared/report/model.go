@@ -155,6 +155,9 @@ func build(in Input) (*page, error) {
 	worst := map[string]finding.Finding{}
 	open := map[string]int{}
 	for _, f := range in.Findings {
+		if f.Status == finding.StatusResolved {
+			continue // restored: neither open nor the account's worst
+		}
 		open[f.AccountID]++
 		if w, ok := worst[f.AccountID]; !ok || f.Severity > w.Severity {
 			worst[f.AccountID] = f
@@ -433,7 +436,7 @@ func findingsOf(fs []finding.Finding) ([]findingView, []string, []option) {
 			AccountID: clean(f.AccountID), AccountName: clean(f.AccountName),
 			Ownership: clean(cmp.Or(f.Ownership, finding.Unknown)), Role: clean(cmp.Or(f.AccountRole, finding.Unknown)),
 			Time: clean(f.EventTime), ShortTime: shortTime(f.EventTime),
-			Title: clean(f.Title), Description: cleanLong(f.Description), Remediation: cleanLong(f.Remediation),
+			Title: clean(resolvedTitle(f)), Description: cleanLong(f.Description), Remediation: cleanLong(f.Remediation),
 			Event: clean(f.EventName), Region: clean(f.Region), Actor: clean(f.Actor), IP: clean(f.SourceIP),
 			Calls: clean(strings.Join(f.Calls, ", ")), Resources: clean(strings.Join(f.Resources, ", ")),
 			Exception: clean(f.Exception),
@@ -482,4 +485,12 @@ func dayOf(t string) string {
 		return ts.UTC().Format("2006-01-02")
 	}
 	return "unknown"
+}
+
+// resolvedTitle is a finding's title, marked when the protection it is about was restored.
+func resolvedTitle(f finding.Finding) string {
+	if f.Status != finding.StatusResolved {
+		return f.Title
+	}
+	return "Resolved " + f.ResolvedAt + " (by " + f.ResolvedBy + "): " + f.Title
 }
