@@ -14,6 +14,8 @@ var (
 	patSignIn        = []byte("signin.amazonaws.com")
 	patCanary        = []byte("rootguardCanary")
 	patEscape        = []byte(`\u`)
+	// patAccount: root email changes (Account Management API), made by any principal.
+	patAccount = []byte("account.amazonaws.com")
 )
 
 // MayMatter is a fast byte check that a raw record (one JSON value) could raise a rootguard
@@ -28,7 +30,8 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patSignIn) ||
 		bytes.Contains(raw, patControlTower) ||
 		bytes.Contains(raw, patCanary) ||
-		bytes.Contains(raw, patEscape)
+		bytes.Contains(raw, patEscape) ||
+		bytes.Contains(raw, patAccount)
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:
