@@ -133,6 +133,9 @@ func TestCentralEnvironment(t *testing.T) {
 				case route.SCPGuard, route.Audit:
 					want = policyState
 				}
+				if RecordsOwnership(fn) { // root-activity and onboarding read and record ownership there too
+					want = policyState
+				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
 				for k, val := range vars {
@@ -346,6 +349,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
 				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
 			}
+			// The accounts' recorded ownership: owner#<account id> items, for the functions that
+			// evaluate root events or first see an account.
+			ownerGrant := "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.OwnerKeyPrefix + "*]"
 			for _, fn := range route.Functions {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
 				var got []string
@@ -373,6 +379,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				var want []string
 				if w := wantDynamo[fn]; w != "" {
 					want = []string{w}
+				}
+				if RecordsOwnership(fn) {
+					want = append(want, ownerGrant)
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s's DynamoDB grants (-want +got):\n%s", fn, diff)
