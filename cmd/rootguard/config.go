@@ -39,6 +39,7 @@ var envNames = map[string]string{
 	// snapshot
 	"root-credentials-mode": "ROOTGUARD_ROOT_CREDENTIALS_MODE",
 	"audit-role-name":       "ROOTGUARD_AUDIT_ROLE_NAME",
+	"state-table":           "ROOTGUARD_DEDUP_TABLE",
 }
 
 func (o *options) register(fs *flag.FlagSet) {

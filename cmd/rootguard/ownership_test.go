@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rootguard/rootguard/shared/awsfake"
+	"github.com/rootguard/rootguard/shared/awsfake/dynalite"
+	"github.com/rootguard/rootguard/shared/awsorg"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
+	"github.com/rootguard/rootguard/shared/org"
 )
 
 // replayJSON runs `rootguard replay --format json` and returns the findings.
@@ -140,5 +148,61 @@ func TestSnapshotRecordedOwnership(t *testing.T) {
 	code, _, errOut := runCLI(t, nil, "", "replay", "--org", path, sample)
 	if code != exitUsage || !strings.Contains(errOut, `(333333333333): recordedOwnership "stax"`) {
 		t.Errorf("bad recordedOwnership: exit %d, stderr %s", code, errOut)
+	}
+}
+
+// TestSnapshotStateTable: `rootguard snapshot --state-table` adds the ownership rootguard recorded
+// (the owner# items the Lambdas write) to the accounts, and leaves it out for the others.
+func TestSnapshotStateTable(t *testing.T) {
+	seed, err := org.LoadSnapshotFile("../../events/org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, err := awsfake.New(seed.Doc(), awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	dyn := dynalite.Start(t)
+	table := dynalite.TableName(t.Name())
+	dyn.CreateTable(t, table)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", dyn.Endpoint)
+	st := &dynamostore.Store{API: dyn.Client(), Table: table}
+	rec := awsorg.OwnerRecord{AccountID: "333333333333", Ownership: org.OwnershipStax, Email: "root+web@stax.example",
+		RecordedAt: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), RootEmailChangedAt: "2026-10-30T12:00:00Z", EventID: "ev-1"}
+	if _, err := st.PutOwner(context.Background(), rec, false); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "org.json")
+	code, _, errOut := runCLI(t, map[string]string{"ROOTGUARD_DEDUP_TABLE": table}, "", "snapshot", "--out", out)
+	if code != exitOK {
+		t.Fatalf("snapshot: exit %d: %s", code, errOut)
+	}
+	snap, err := org.LoadSnapshotFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, _ := snap.Accounts()
+	for _, a := range accounts {
+		want := ""
+		if a.ID == "333333333333" {
+			want = org.OwnershipStax
+		}
+		if a.RecordedOwnership != want {
+			t.Errorf("%s: recordedOwnership %q, want %q", a.ID, a.RecordedOwnership, want)
+		}
+	}
+	// The written snapshot keeps the customer-domain account Stax-owned in a replay.
+	const sample = "../../events/ROOT-SIGNIN/MEDIUM.customer-root-login-with-security-key.json"
+	if got := ruleSeverities(replayJSON(t, out, sample), "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
+		t.Errorf("replay against the snapshot: %v", got)
+	}
+	// A table that cannot be read fails the snapshot, naming it.
+	code, _, errOut = runCLI(t, nil, "", "snapshot", "--out", out, "--state-table", "missing-table")
+	if code != exitUsage || !strings.Contains(errOut, "missing-table") {
+		t.Errorf("missing table: exit %d, %s", code, errOut)
 	}
 }

@@ -131,3 +131,20 @@ func (v *View) warnOwner(msg, accountID string, err error) {
 		l.Warn(msg, "accountId", accountID, "error", err.Error())
 	}
 }
+
+// FillRecordedOwnership adds the ownership recorded in st to each account of a snapshot document,
+// reading only (`rootguard snapshot --state-table`): an account without a record keeps none
+// (unknown). A record that cannot be read fails the whole document, naming the account.
+func FillRecordedOwnership(ctx context.Context, st OwnerStore, doc *org.SnapshotDoc) error {
+	for i := range doc.Accounts {
+		a := &doc.Accounts[i]
+		rec, found, err := st.GetOwner(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if found {
+			a.RecordedOwnership, a.RootEmailChangedAt = rec.Ownership, rec.RootEmailChangedAt
+		}
+	}
+	return nil
+}
