@@ -22,7 +22,8 @@ var (
 // finding, so that the full Decode runs only on candidates. It never reports false for a record
 // that can matter: one whose userIdentity.type is "Root"; whose eventSource is
 // organizations.amazonaws.com, controltower.amazonaws.com or signin.amazonaws.com; an
-// sts:AssumeRoot call; or one carrying "rootguardCanary". It reports true for every record that
+// sts:AssumeRoot call; one carrying "rootguardCanary"; or a root email change (eventSource
+// account.amazonaws.com, made by any principal). It reports true for every record that
 // contains one of those words or any \u escape, so it may say true for records that do not matter.
 func MayMatter(raw []byte) bool {
 	return bytes.Contains(raw, patRoot) ||
