@@ -84,6 +84,26 @@ func TestAttackRootEmailMovedOffStax(t *testing.T) {
 	if got := ruleSeverities(replayJSON(t, "../../events/org.json", dir), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("across files: got %v, want %v", got, want)
 	}
+	// The same as a CloudTrail log file of bare records (the replay's prefilter keeps the
+	// Account API records, which are not made by root).
+	var records []json.RawMessage
+	for _, e := range events {
+		var env struct {
+			Detail json.RawMessage `json:"detail"`
+		}
+		if err := json.Unmarshal(e, &env); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, env.Detail)
+	}
+	logFile, _ := json.Marshal(map[string]any{"Records": records})
+	trail := filepath.Join(t.TempDir(), "trail.json")
+	if err := os.WriteFile(trail, logFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleSeverities(replayJSON(t, "../../events/org.json", trail), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("CloudTrail log file: got %v, want %v", got, want)
+	}
 	// Without the email change the sign-in alone is what it always was.
 	if got := ruleSeverities(replayJSON(t, "../../events/org.json", filepath.Join(dir, "c.json")), "666666666666"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
 		t.Errorf("sign-in alone: %v", got)
