@@ -58,9 +58,9 @@ func evalEmailChanged(c *Ctx) []Hit {
 		newText = fmt.Sprintf("%q", ch.NewEmail)
 	}
 	leaves := (s.Ownership == finding.StaxOwned || s.Ownership == finding.Unknown) && newOwner != finding.StaxOwned
-	what := "requested a change of the root email"
+	what, title := "requested a change of the root email", "Root email change requested on "
 	if ch.Done {
-		what = "changed the root email"
+		what, title = "changed the root email", "Root email changed on "
 	}
 	sev := finding.Medium
 	why := "The root email decides who can recover the root user; its owner must confirm the change."
@@ -75,12 +75,17 @@ func evalEmailChanged(c *Ctx) []Hit {
 	if ev.Failed() {
 		sev = finding.Low
 	}
+	remedy := "" // the rule's: Stax confirms
+	if s.Ownership == finding.CustomerOwned {
+		remedy = "The customer (the account owner) confirms the change was expected and that the new mailbox is theirs; if not, recover the root user through the previous mailbox (or AWS Support), reset the root password and MFA, and review who called the Account API."
+	}
 	return []Hit{{
 		Severity:    sev,
 		AccountID:   s.ID,
-		Title:       fmt.Sprintf("Root email %s on %s", map[bool]string{true: "changed", false: "change requested"}[ch.Done], s.Label()),
+		Title:       title + s.Label(),
 		Description: fmt.Sprintf("%s %s of the %s to %s %s. %s%s", ev.Actor(), what, s.Describe(), newText, where(ev), why, failedNote(ev)),
 		Resources:   []string{s.ID},
+		Remediation: remedy,
 	}}
 }
 
@@ -88,10 +93,7 @@ func evalEmailChanged(c *Ctx) []Hit {
 // AcceptPrimaryEmailUpdate (rules.md, "Ownership is sticky"), so that the recorded Stax-owned
 // ownership may be forgotten. This is the hook for the exceptions engine: until it knows the
 // witnessed grants, no exception covers an email change and the ownership stays Stax-owned.
-func (e *Engine) emailChangeApproved(f finding.Finding) bool {
-	_ = f
-	return false
-}
+func (e *Engine) emailChangeApproved(finding.Finding) bool { return false }
 
 // recordOwnership keeps the replay state's recorded ownership across a root email change: the
 // account's ownership before the change is recorded the first time rootguard sees it, and a

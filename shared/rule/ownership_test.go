@@ -241,6 +241,9 @@ func TestEmailChanged(t *testing.T) {
 			if f.AccountID != tc.c.account {
 				t.Errorf("finding's account %s, want the account whose email changes, %s", f.AccountID, tc.c.account)
 			}
+			if wantWho := map[bool]string{true: "The customer", false: "Stax"}[f.Ownership == finding.CustomerOwned]; !strings.HasPrefix(f.Remediation, wantWho) {
+				t.Errorf("%s account: remediation %q does not start with %q", f.Ownership, f.Remediation, wantWho)
+			}
 			if email := tc.c.params["primaryEmail"] + tc.c.params["PrimaryEmail"]; email != "" && !strings.Contains(f.Description, email) {
 				t.Errorf("description does not name the new email %s: %s", email, f.Description)
 			}
