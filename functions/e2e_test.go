@@ -106,6 +106,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("canary findings reach no channel", func(t *testing.T) { h.canary(t) })
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
 	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
+	t.Run("sticky ownership in the state table", func(t *testing.T) { h.stickyOwnership(t) })
 	h.stopEvaluators()
 }
 

@@ -302,6 +302,9 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 				env[k] = v
 			}
 		}
+		if RecordsOwnership(spec.Name) {
+			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
+		}
 	default:
 		statements = append(statements, c.notifierStatements(cfg)...)
 		env = map[string]*string{
@@ -420,6 +423,11 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
 			leadingKeys(policyStateKeys)))
 	}
+	if RecordsOwnership(fn) {
+		// The accounts' recorded ownership (sticky ownership): owner#<account id> items only.
+		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
+			leadingKeys(ownerKeys)))
+	}
 	if !ReadsRootCredentials(fn) {
 		return out, reasons
 	}
@@ -453,6 +461,15 @@ const (
 	deliveryRecordKeys = "finding#*"
 	policyStateKeys    = "policy#*"
 )
+
+// ownerKeys are the accounts' recorded ownership items (shared/awsorg.OwnerKeyPrefix).
+const ownerKeys = "owner#*"
+
+// RecordsOwnership reports whether a function reads and records the accounts' ownership in the
+// state table (the evaluator wiring's RecordsOwnership: root-activity, onboarding and the audit).
+func RecordsOwnership(fn string) bool {
+	return fn == route.RootActivity || fn == route.Onboarding || fn == route.Audit
+}
 
 // UsesPolicyState reports whether a function keeps the protection SCPs' state in the state table.
 func UsesPolicyState(fn string) bool { return fn == route.SCPGuard || fn == route.Audit }

@@ -178,7 +178,7 @@ func mustHandle(ev map[string]any) []string {
 	// ROOT-SIGNIN*, ROOT-PASSWORD-RECOVERY: root console sign-in and password recovery. Other
 	// sign-in events (CheckMfa, SwitchRole, ...) raise nothing and are not routed.
 	case source == "signin.amazonaws.com" && kind == "AwsConsoleSignIn":
-		if root && slices.Contains([]string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted"}, name) {
+		if root && slices.Contains([]string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted", "PasswordUpdated"}, name) {
 			out = append(out, route.RootActivity)
 		}
 	// Every other root API call or console action, read-only ones included (reconnaissance).
@@ -186,6 +186,8 @@ func mustHandle(ev map[string]any) []string {
 	// actions inside centralised root sessions reach root-activity, which classifies them.
 	case root && (kind == "AwsApiCall" || kind == "AwsConsoleAction"):
 		out = append(out, route.RootActivity)
+	case source == "account.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}, name):
+		out = append(out, route.RootActivity) // root email changes, by whoever makes them
 	}
 	// SCP-*, ACCOUNT-LEFT-ORG: the Organizations calls that weaken protection, whoever made them,
 	// failed attempts included (an attempt against the protection is MEDIUM).

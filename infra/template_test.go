@@ -143,6 +143,9 @@ func TestCentralEnvironment(t *testing.T) {
 				case route.Audit:
 					want = audit
 				}
+				if RecordsOwnership(fn) { // root-activity and onboarding read and record ownership there too
+					want = policyState
+				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
 				for k, val := range vars {
@@ -357,6 +360,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
 				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
 			}
+			// The accounts' recorded ownership: owner#<account id> items, for the functions that
+			// evaluate root events or first see an account.
+			ownerGrant := "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.OwnerKeyPrefix + "*]"
 			for _, fn := range route.Functions {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
 				var got []string
@@ -392,6 +398,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if fn == route.SCPGuard { // its response: open findings and revert counts (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+"* "+dynamostore.RevertKeyPrefix+"*]")
+				}
+				if RecordsOwnership(fn) {
+					want = append(want, ownerGrant)
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s's DynamoDB grants (-want +got):\n%s", fn, diff)

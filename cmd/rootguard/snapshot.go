@@ -37,6 +37,7 @@ func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
 	region := fs.String("region", "", "AWS `REGION` for STS (default: the AWS configuration's)")
 	mode := fs.String("root-credentials-mode", "audit-role", "how root credential state is read: audit-role or assume-root [ROOTGUARD_ROOT_CREDENTIALS_MODE]")
 	role := fs.String("audit-role-name", "rootguard-audit", "the read-only audit `ROLE` in every account (audit-role mode) [ROOTGUARD_AUDIT_ROLE_NAME]")
+	table := fs.String("state-table", "", "rootguard's DynamoDB state `TABLE`: adds each account's recordedOwnership (read only; without it recordedOwnership is left out, unknown) [ROOTGUARD_DEDUP_TABLE]")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -58,6 +59,11 @@ func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
 	doc, err := awsorg.Snapshot(ctx, awsorg.New(cfg, clients))
 	if err != nil {
 		return exitUsage, err
+	}
+	if *table != "" {
+		if err := fillRecordedOwnership(ctx, *region, *table, &doc); err != nil {
+			return exitUsage, err
+		}
 	}
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

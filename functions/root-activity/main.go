@@ -1,6 +1,7 @@
 // Command root-activity is the rootguard Lambda function that evaluates root sign-ins, password
 // recovery, root API activity, sts:AssumeRoot and centralised root sessions from every account and
-// region.
+// region, and root email changes by whoever makes them (ROOT-EMAIL-CHANGED). It reads and records
+// accounts' ownership in the state table (ROOTGUARD_DEDUP_TABLE, owner# items): ownership is sticky.
 // Configuration: the ROOTGUARD_* environment variables (see shared/config).
 package main
 
@@ -11,12 +12,13 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/route"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.RootActivity, nil, rule.GroupRoot)
+	h, err := evaluator.New(context.Background(), route.RootActivity, dynamostore.New, rule.GroupRoot, rule.GroupCustody)
 	if err != nil {
 		wire.Exit(err)
 	}

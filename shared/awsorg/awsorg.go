@@ -101,6 +101,13 @@ type Config struct {
 	// the table holds only those); nil keeps every SCP. A policy the Store already keeps is
 	// followed under any name (a protection SCP renamed away stays known).
 	Remember func(name string) bool
+	// Owners, when set with Ownership, keeps the ownership rootguard recorded per account (the
+	// state table, see OwnerStore): Account adds it, and records it the first time it sees an
+	// account (ownership.go).
+	Owners OwnerStore
+	// Ownership classifies a root email: org.OwnershipStax, org.OwnershipCustomer or
+	// org.OwnershipUnknown (the rules' configuration, rule.Config.Ownership).
+	Ownership func(email string) string
 }
 
 // Validate reports a configuration that cannot work, with a message for the operator.
@@ -216,6 +223,9 @@ type Facts struct {
 	self     string
 	last     string // id of the last event Invalidate saw
 	stats    Stats
+
+	// email is the root email change of the event being evaluated (ownership.go).
+	email *emailChange
 }
 
 type entry struct {

@@ -44,6 +44,7 @@ func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 		f.last = id
 	}
 	f.applyChanges()
+	f.noteEmailChange(ev)
 	if ev.Failed() {
 		return
 	}

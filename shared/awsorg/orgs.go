@@ -140,6 +140,9 @@ func (v *View) organization() (rootInfo, error) {
 // tags come from Tags and its root credential state from RootCredentials (Root and Tags stay nil).
 func (v *View) Account(id string) (org.Account, error) {
 	a, _, err := v.account(id)
+	if err == nil {
+		a = v.withOwner(a)
+	}
 	return a, err
 }
 

@@ -26,6 +26,8 @@ const (
 	SourceSTS           = "sts.amazonaws.com"
 	SourceOrganizations = "organizations.amazonaws.com"
 	SourceControlTower  = "controltower.amazonaws.com"
+	// SourceAccount is the Account Management API (root email changes).
+	SourceAccount = "account.amazonaws.com"
 )
 
 // CanarySource is the EventBridge source of rootguard's heartbeat canaries (route.CanarySource).

@@ -187,6 +187,13 @@ func FuzzDecode(f *testing.F) {
 		`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","additionalEventData":{"rootguardCanary":"TRUE"}}`,
 		`{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","requestParameters":{"policyId":7}}`,
 		`{"userIdentity":"Root","eventSource":"x","eventName":"y"}`, `[]`, `{`, `"x"`,
+		// Root email changes (ROOT-EMAIL-CHANGED): camelCase, PascalCase, no account id, wrong types.
+		`{"eventSource":"account.amazonaws.com","eventName":"StartPrimaryEmailUpdate","userIdentity":{"type":"AssumedRole"},"requestParameters":{"accountId":"444444444444","primaryEmail":"a@evil.example"}}`,
+		`{"eventSource":"account.amazonaws.com","eventName":"AcceptPrimaryEmailUpdate","requestParameters":{"AccountId":"444444444444","PrimaryEmail":"a@evil.example","Otp":"HIDDEN_DUE_TO_SECURITY_REASONS"}}`,
+		`{"eventSource":"account.amazonaws.com","eventName":"AcceptPrimaryEmailUpdate","recipientAccountId":"333333333333","requestParameters":{"primaryEmail":7}}`,
+		// Root tasks beyond any SCP (ROOT-BEYOND-SCP): both taxconsole spellings, sign-in PasswordUpdated.
+		`{"eventSource":"taxconsole.amazon.com","eventName":"PutTaxRegistration","userIdentity":{"type":"Root"},"readOnly":false}`,
+		`{"eventSource":"signin.amazonaws.com","eventName":"PasswordUpdated","userIdentity":{"type":"Root"},"responseElements":{"PasswordUpdated":"Success"}}`,
 	} {
 		f.Add([]byte(seed))
 	}

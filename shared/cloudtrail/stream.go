@@ -635,6 +635,8 @@ func matchWord(b []byte) bool {
 		return string(b) == "rootguardCanary"
 	case 20:
 		return string(b) == SourceSignIn
+	case 21:
+		return string(b) == SourceAccount
 	case 26:
 		return string(b) == SourceControlTower
 	case 27:

@@ -67,6 +67,13 @@ type Account struct {
 	ParentID string            `json:"parentId"`
 	Root     *RootCredentials  `json:"rootCredentials"`
 	Tags     map[string]string `json:"tags"`
+	// RecordedOwnership is the ownership rootguard last recorded for the account (live: the state
+	// table; snapshot: `recordedOwnership`): "stax-owned", "customer-owned", or "" when unknown.
+	// Ownership is sticky: the rules use the strictest of it and the current root email.
+	RecordedOwnership string `json:"recordedOwnership,omitempty"`
+	// RootEmailChangedAt is when rootguard saw the root email move off the Stax-managed domains
+	// while the recorded ownership stayed stax-owned (RFC 3339; "" when it did not).
+	RootEmailChangedAt string `json:"rootEmailChangedAt,omitempty"`
 }
 
 // EmailAddress returns the root email, "" when unknown.

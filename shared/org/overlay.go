@@ -25,6 +25,9 @@ type Overlay struct {
 	added      map[string]Account // accounts that joined
 	gone       map[string]bool    // accounts that left
 	scpCleared bool               // every SCP attachment lost (DisablePolicyType)
+
+	// owners: root email changes and recorded ownership (ownership.go).
+	owners map[string]*ownerState
 }
 
 // NewOverlay returns an overlay over base.
@@ -57,6 +60,9 @@ func (o *Overlay) Apply(ev *cloudtrail.Event) {
 				o.join(d.Account.ID, d.Account.Name, parent)
 			}
 		}
+		return
+	case cloudtrail.SourceAccount:
+		o.applyAccount(ev)
 		return
 	default:
 		return
@@ -184,13 +190,14 @@ func (o *Overlay) Account(id string) (Account, error) {
 		if p, ok := o.parents[id]; ok {
 			a.ParentID = p
 		}
-		return a, nil
+		return o.withOwner(a), nil
 	}
 	a, err := o.base.Account(id)
 	if err == nil {
 		if p, ok := o.parents[id]; ok {
 			a.ParentID = p
 		}
+		a = o.withOwner(a)
 	}
 	return a, err
 }
@@ -291,11 +298,11 @@ func (o *Overlay) Accounts() ([]Account, error) {
 		if p, ok := o.parents[a.ID]; ok {
 			a.ParentID = p
 		}
-		out = append(out, a)
+		out = append(out, o.withOwner(a))
 	}
 	for _, a := range o.added {
 		if !o.gone[a.ID] {
-			out = append(out, a)
+			out = append(out, o.withOwner(a))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -106,6 +106,9 @@ func NewSnapshot(doc SnapshotDoc) (*Snapshot, error) {
 			bad("accounts[%d].id %q appears twice", i, a.ID)
 		}
 		s.accounts[a.ID] = a
+		if err := checkRecordedOwnership(*a); err != nil {
+			bad("accounts[%d] (%s): %v", i, a.ID, err)
+		}
 	}
 	known := func(id string) bool {
 		if id == o.RootID {

@@ -236,6 +236,8 @@ var asffRuleTypes = map[string][]string{
 	"POSTURE-UNVERIFIED":       {typeBestPractices + "Root Credential State Unverified"},
 	"ONBOARD-REPORT":           {typeBestPractices + "Account Onboarding"},
 	"ONBOARD-FAILED":           {typeBestPractices + "Account Onboarding Failure"},
+	"ROOT-BEYOND-SCP":          {typeRootUsage, "TTPs/Defense Evasion/Root Task Beyond SCP"},
+	"ROOT-EMAIL-CHANGED":       {"TTPs/Persistence/Root Email Changed", typeRootUsage},
 }
 
 // asffTypes maps a rule to its ASFF types: the rule's own entry, else by prefix (ROOT-, SCP-,

@@ -275,6 +275,8 @@ func TestASFFTypes(t *testing.T) {
 		{"POSTURE-ROOT-MFA", []string{"Software and Configuration Checks/AWS Security Best Practices/Root MFA"}},
 		{"ONBOARD-REPORT", []string{"Software and Configuration Checks/AWS Security Best Practices/Account Onboarding"}},
 		{"SOMETHING/ELSE\n", []string{"Software and Configuration Checks/AWS Security Best Practices/SOMETHINGELSE"}},
+		{"ROOT-BEYOND-SCP", []string{"Unusual Behaviors/User/Root Credential Usage", "TTPs/Defense Evasion/Root Task Beyond SCP"}},
+		{"ROOT-EMAIL-CHANGED", []string{"TTPs/Persistence/Root Email Changed", "Unusual Behaviors/User/Root Credential Usage"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {

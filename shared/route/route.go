@@ -83,6 +83,10 @@ var ProtectionEventNames = []string{
 	"AttachPolicy", "EnablePolicyType",
 }
 
+// EmailChangeEventNames are the Account Management calls that change a root email, which
+// root-activity evaluates whoever makes them (ROOT-EMAIL-CHANGED).
+var EmailChangeEventNames = []string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}
+
 // OnboardingEventNames are the events onboarding evaluates.
 var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
 
@@ -96,7 +100,7 @@ var Table = []Route{
 				Sources:           []string{"aws.signin"},
 				DetailTypes:       SignInDetailTypes,
 				EventSources:      []string{"signin.amazonaws.com"},
-				EventNames:        []string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted"},
+				EventNames:        []string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted", "PasswordUpdated"},
 				UserIdentityTypes: []string{"Root"},
 			},
 			{ // Any root API call, read-only ones included (reconnaissance).
@@ -116,6 +120,13 @@ var Table = []Route{
 				EventSources: []string{"signin.amazonaws.com"},
 				EventNames:   []string{"ConsoleLogin"},
 				Canary:       true,
+			},
+			{ // Root email changes (ROOT-EMAIL-CHANGED), by whoever makes them; recorded in the
+				// account that makes the call (the management account for a member's email).
+				Sources:      []string{"aws.account"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"account.amazonaws.com"},
+				EventNames:   EmailChangeEventNames,
 			},
 		},
 	},

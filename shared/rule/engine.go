@@ -13,7 +13,7 @@ import (
 )
 
 // catalogue is every rule, root rules first in their evaluation order.
-var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules)
+var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules)
 
 var rulesByID = func() map[string]*Rule {
 	m := map[string]*Rule{}
@@ -95,7 +95,7 @@ func (e *Engine) Evaluate(ev *cloudtrail.Event, facts org.Facts, groups ...Group
 			}
 		}
 	}
-	for _, r := range slices.Concat(protectionRules, onboardingRules) {
+	for _, r := range slices.Concat(protectionRules, onboardingRules, emailRules) {
 		if r.eval == nil || !want(r.Group) {
 			continue
 		}
@@ -286,6 +286,7 @@ func (e *Engine) NewReplayer(base org.Facts) *Replayer {
 // Evaluate evaluates one event, then applies it to the state.
 func (r *Replayer) Evaluate(ev *cloudtrail.Event) []finding.Finding {
 	out := r.eng.Evaluate(ev, r.State)
+	r.recordOwnership(ev, out)
 	r.State.Apply(ev)
 	return out
 }

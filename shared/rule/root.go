@@ -190,6 +190,7 @@ var rootRules = []*Rule{
 		References:  []string{refRootMFA},
 		eval:        evalMFARemoved,
 	},
+	beyondSCPRule,
 	{
 		ID:          "ROOT-UNRESTRICTED-ACTION",
 		Title:       "Root action not restricted by the protection SCP",

@@ -19,6 +19,9 @@ type Subject struct {
 	Role      string // finding.Management, Member or Unknown
 	// Problem says why ownership or role is unknown ("" when both are known).
 	Problem string
+	// Sticky says why the ownership is stricter than the current root email ("" when it is
+	// not): the recorded ownership was kept (see ownership.go).
+	Sticky string
 }
 
 // StaxMember reports a Stax-owned member account.
@@ -66,6 +69,9 @@ func (s Subject) Describe() string {
 			b.WriteString(": " + s.Problem)
 		}
 		b.WriteString(", so the strictest case applies)")
+	}
+	if s.Sticky != "" {
+		b.WriteString(" (" + s.Sticky + ")")
 	}
 	return b.String()
 }
@@ -115,6 +121,7 @@ func resolveSubject(facts org.Facts, cfg *Config, id string, orgFn func() (org.O
 		s.Name = a.Name
 		s.Email = a.EmailAddress()
 		s.Ownership = cfg.Ownership(s.Email)
+		s.Ownership, s.Sticky = stickyOwnership(s.Ownership, a)
 		if s.Ownership == finding.Unknown {
 			s.Problem = "its root email is unknown"
 		}

@@ -66,6 +66,14 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 		acfg.Store = table(b.AWS, t)
 		acfg.Remember = rc.IsProtectionName
 	}
+	// root-activity, onboarding and the audit read and record each account's ownership in the state
+	// table (owner#<account id>): ownership is sticky.
+	if t := b.Config.DedupTable; t != "" && table != nil && RecordsOwnership(function) {
+		if st, ok := table(b.AWS, t).(awsorg.OwnerStore); ok {
+			rc := eng.Config()
+			acfg.Owners, acfg.Ownership = st, rc.Ownership
+		}
+	}
 	if err := acfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
@@ -79,6 +87,12 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 		facts:  liveFacts{awsorg.New(acfg, clients)},
 		bus:    &handler.Bus{API: eventbridge.NewFromConfig(b.AWS), Name: b.Config.EventBus},
 	}, nil
+}
+
+// RecordsOwnership reports whether a function reads and records accounts' ownership in the state
+// table: the functions that evaluate root events and those that first see an account.
+func RecordsOwnership(function string) bool {
+	return function == route.RootActivity || function == route.Onboarding || function == route.Audit
 }
 
 // New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
