@@ -46,7 +46,7 @@ var envNames = map[string]string{
 	"progress": "ROOTGUARD_PROGRESS",
 	// replay --format plan
 	"revert-role": "ROOTGUARD_REVERT_ROLE",
-	"state-table":           "ROOTGUARD_DEDUP_TABLE",
+	"state-table": "ROOTGUARD_DEDUP_TABLE",
 }
 
 func (o *options) register(fs *flag.FlagSet) {
