@@ -285,8 +285,6 @@ func (e *Engine) NewReplayer(base org.Facts) *Replayer {
 
 // Evaluate evaluates one event, then applies it to the state.
 func (r *Replayer) Evaluate(ev *cloudtrail.Event) []finding.Finding {
-	out := r.eng.Evaluate(ev, r.State)
-	r.recordOwnership(ev, out)
-	r.State.Apply(ev)
+	out, _, _ := r.step(ev, false, "", nil)
 	return out
 }

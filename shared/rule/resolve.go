@@ -203,13 +203,23 @@ func (t *Tracker) OpenCount() int {
 // Engine.Plan) and resolves the open findings it restores (tracker, may be nil), all against
 // the organization as it was before the event; then it applies the event to the state.
 func (r *Replayer) EvaluateAll(ev *cloudtrail.Event, revertRole string, tracker *Tracker) (findings []finding.Finding, plan []finding.RevertCall, resolved []finding.Finding) {
+	return r.step(ev, true, revertRole, tracker)
+}
+
+// step is one event of a replay: evaluate it against the state before it, plan its revert (when
+// asked) and resolve what it restores from that same state, record what it tells of ownership,
+// then apply it to the state.
+func (r *Replayer) step(ev *cloudtrail.Event, planning bool, revertRole string, tracker *Tracker) (findings []finding.Finding, plan []finding.RevertCall, resolved []finding.Finding) {
 	findings = r.eng.Evaluate(ev, r.State)
-	for _, f := range findings {
-		plan = append(plan, r.eng.Plan(f, ev, r.State, revertRole)...)
+	if planning {
+		for _, f := range findings {
+			plan = append(plan, r.eng.Plan(f, ev, r.State, revertRole)...)
+		}
 	}
 	if tracker != nil {
 		resolved = tracker.Step(ev, findings, r.State)
 	}
+	r.recordOwnership(ev, findings)
 	r.State.Apply(ev)
 	return findings, plan, resolved
 }
