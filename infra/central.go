@@ -279,6 +279,7 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_ROOT_CREDENTIALS_MODE": jsii.String(cfg.RootCredentialsMode),
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
+			"ROOTGUARD_CENTRAL_ACCOUNT":       jsii.String(cfg.CentralAccount),
 		}
 		if UsesPolicyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()

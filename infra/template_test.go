@@ -108,6 +108,7 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_ROOT_CREDENTIALS_MODE": s.cfg.RootCredentialsMode,
 				"ROOTGUARD_AUDIT_ROLE_NAME":       s.cfg.AuditRoleName,
 				"ROOTGUARD_EVENT_BUS":             "${" + findingsBus + "}",
+				"ROOTGUARD_CENTRAL_ACCOUNT":       s.cfg.CentralAccount,
 			}
 			notifier := map[string]string{
 				"ROOTGUARD_ALERTS_TOPIC_ARN":         "${" + alerts + "}",

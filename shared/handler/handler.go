@@ -69,6 +69,9 @@ type Evaluator struct {
 	// (default time.Now); tests replace them.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+	// CentralAccount is the account the heartbeat's canaries are accepted from; when empty, the
+	// account of the invoked function's ARN (see checkOrigin).
+	CentralAccount string
 }
 
 // Handle evaluates one EventBridge event.
@@ -85,6 +88,9 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		err = fmt.Errorf("%s: %w: %w", h.Function, ErrDecode, err)
 		h.refuse(envelopeID(raw), err)
+		return err
+	}
+	if err := h.checkOrigin(ctx, ev); err != nil {
 		return err
 	}
 	if err := h.checkRoute(ev); err != nil {

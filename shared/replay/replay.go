@@ -119,6 +119,12 @@ type Stats struct {
 	Findings int
 	// Bytes is how many bytes of input were read (compressed, as stored).
 	Bytes int64
+	// NotFromAWS is how many decoded EventBridge events were skipped, not evaluated, because AWS
+	// did not write them (cloudtrail.Event.NotFromAWS: a source other than aws.*, an account
+	// other than detail.recipientAccountId, or a heartbeat canary). They are neither input
+	// errors nor duplicates, and their event ids are not remembered: a forged copy cannot hide
+	// the genuine event.
+	NotFromAWS int
 }
 
 // Run reads every path (a file, a folder walked recursively in name order, or "-" for standard
@@ -330,6 +336,10 @@ func (r *runner) record(name string, rec cloudtrail.RawRecord) {
 		return
 	}
 	r.stats.Decoded++
+	if ev.NotFromAWS("") != "" {
+		r.stats.NotFromAWS++
+		return
+	}
 	if id := ev.ID(); id != "" {
 		if _, dup := r.seen[id]; dup {
 			r.stats.Duplicates++

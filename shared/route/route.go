@@ -3,7 +3,10 @@
 // (to build the EventBridge rule patterns), so the two cannot disagree.
 package route
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Function names (the folder under functions/).
 const (
@@ -53,7 +56,14 @@ type Pattern struct {
 	// Canary: the heartbeat's pattern; the infrastructure adds an "account" filter (the central
 	// account) and does not forward it from other accounts.
 	Canary bool
+	// SourcePrefixes are "source" prefixes (EventBridge {"prefix": ...}); a source matches when
+	// it equals one of Sources or starts with one of these. AWSSource ("aws.") admits only
+	// events AWS wrote (rules.md, "Forged and misrouted events").
+	SourcePrefixes []string
 }
+
+// AWSSource is the source prefix of every event AWS writes; EventBridge refuses it in PutEvents.
+const AWSSource = "aws."
 
 // Route is a function and the patterns of the events it takes.
 type Route struct {
@@ -93,6 +103,7 @@ var Table = []Route{
 				UserIdentityTypes: []string{"Root"},
 			},
 			{ // Any root API call, read-only ones included (reconnaissance).
+				SourcePrefixes:      []string{AWSSource},
 				DetailTypes:         []string{apiCall, consoleAct},
 				UserIdentityTypes:   []string{"Root"},
 				AllManagementEvents: true,
@@ -181,7 +192,7 @@ type Fields struct {
 // Matches reports whether the pattern matches the fields (as EventBridge would).
 func (p Pattern) Matches(f Fields) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return in(p.Sources, f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
+	return p.sourceMatches(f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
 		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType)
 }
 
@@ -199,4 +210,14 @@ func FunctionsFor(f Fields) []string {
 		}
 	}
 	return out
+}
+
+// sourceMatches reports whether a source equals one of Sources or starts with one of
+// SourcePrefixes (any source when both are empty).
+func (p Pattern) sourceMatches(source string) bool {
+	if len(p.Sources) == 0 && len(p.SourcePrefixes) == 0 {
+		return true
+	}
+	return slices.Contains(p.Sources, source) ||
+		slices.ContainsFunc(p.SourcePrefixes, func(pre string) bool { return strings.HasPrefix(source, pre) })
 }

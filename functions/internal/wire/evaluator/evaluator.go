@@ -7,6 +7,7 @@ package evaluator
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -14,6 +15,7 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/shared/config"
 	"github.com/rootguard/rootguard/shared/handler"
 	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/route"
@@ -88,9 +90,13 @@ func New(ctx context.Context, function string, table StateTable, groups ...rule.
 	if err != nil {
 		return nil, err
 	}
+	central, err := config.CentralAccount(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", function, err)
+	}
 	h := &handler.Evaluator{
 		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
-		Log: p.base.Log, Metrics: p.base.Metrics,
+		Log: p.base.Log, Metrics: p.base.Metrics, CentralAccount: central,
 	}
 	if function == route.Onboarding {
 		h.OnboardingWait = p.base.Config.OnboardingWait
