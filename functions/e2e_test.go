@@ -104,6 +104,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("facts unreadable fail closed", func(t *testing.T) { h.failClosed(t) })
 	t.Run("canary findings reach no channel", func(t *testing.T) { h.canary(t) })
+	t.Run("forged events refused", func(t *testing.T) { h.forged(t) })
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
 	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
 	h.stopEvaluators()
@@ -196,6 +197,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		"ROOTGUARD_FACTS_TTL":                "5m",
 		"ROOTGUARD_ONBOARDING_WAIT":          "1s",
 		"ROOTGUARD_LOG_LEVEL":                "info",
+		"ROOTGUARD_CENTRAL_ACCOUNT":          centralAccount,
 	}
 	for k, v := range h.fake.Env() {
 		env[k] = v
@@ -276,7 +278,7 @@ func sampleFiles(t testing.TB) []string {
 	if len(files) == 0 {
 		t.Fatal("no sample events found")
 	}
-	return files
+	return slices.DeleteFunc(files, isForged)
 }
 
 // readEvents returns each event of a sample file as the EventBridge event a function receives.

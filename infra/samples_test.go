@@ -219,6 +219,8 @@ func folderOwners(folder string) ([]string, error) {
 		return []string{route.SCPGuard}, nil
 	case strings.HasPrefix(folder, "ONBOARD-"), strings.HasPrefix(folder, "POSTURE-"):
 		return []string{route.Onboarding}, nil
+	case folder == forgedFolder: // events AWS did not write: checkForged
+		return nil, nil
 	}
 	return nil, fmt.Errorf("folder %s: no owning function known to this test", folder)
 }
@@ -325,6 +327,10 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 					reached[fn]++
 				}
 				at := fmt.Sprintf("event %d (%v %v by %v)", i, get(ev, "detail", "eventSource"), get(ev, "detail", "eventName"), get(ev, "detail", "userIdentity", "type"))
+				if f.Folder == forgedFolder {
+					checkForged(t, at, ev, got)
+					continue
+				}
 				if !slices.Equal(got, want) {
 					t.Errorf("%s reaches %v on the central bus, want exactly %v", at, got, want)
 				}
