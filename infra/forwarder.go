@@ -27,6 +27,7 @@ const MaxTemplateBody = 51200
 func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 	central := awsevents.EventBus_FromEventBusArn(stack, jsii.String("CentralBus"), jsii.String(cfg.OrgBusArn()))
 	role := awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
+		RoleName:    awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(ForwardRolePrefix), awscdk.Aws_REGION()}),
 		Description: jsii.String("rootguard: EventBridge puts forwarded events on the central rootguard bus, nothing else"),
 		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
 			&map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}}),
@@ -44,6 +45,7 @@ func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 			continue
 		}
 		rule := awsevents.NewRule(stack, jsii.String("Forward-"+r.Function), &awsevents.RuleProps{
+			RuleName:     jsii.String(ForwardRuleName(r.Function)),
 			Description:  jsii.String("rootguard: forward the events of " + r.Function + " to the central bus (generated from the routing table)"),
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})
@@ -98,6 +100,7 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 		})
 		addForwarders(stack, cfg, route.Table)
 		if region == GlobalRegion {
+			newGuardSCP(stack, cfg)
 			newAuditRole(stack, cfg)
 			if cfg.OrganizationsDelegation {
 				newOrganizationsDelegation(stack, cfg)
@@ -180,10 +183,8 @@ func NewMemberStackSetStack(scope constructs.Construct, cfg Config, templateBody
 		Env:         &awscdk.Environment{Account: jsii.String(cfg.ManagementAccount), Region: jsii.String(GlobalRegion)},
 		Description: jsii.String("rootguard: StackSet of the member-account forwarder"),
 	})
-	capabilities := []string{"CAPABILITY_IAM"}
-	if cfg.RootCredentialsMode == ModeAuditRole {
-		capabilities = []string{"CAPABILITY_NAMED_IAM"}
-	}
+	// The forwarding role is named (rootguard-forward-<region>) so the guard SCP can name it.
+	capabilities := []string{"CAPABILITY_NAMED_IAM"}
 	awscloudformation.NewCfnStackSet(stack, jsii.String("MemberForwarder"), &awscloudformation.CfnStackSetProps{
 		StackSetName:    jsii.String(StackSetName),
 		Description:     jsii.String("rootguard: forwards root and account events of every member account to the central bus"),
@@ -193,13 +194,9 @@ func NewMemberStackSetStack(scope constructs.Construct, cfg Config, templateBody
 			Enabled:                      jsii.Bool(true),
 			RetainStacksOnAccountRemoval: jsii.Bool(false),
 		},
-		ManagedExecution: map[string]any{"Active": true},
-		Capabilities:     jsii.Strings(capabilities...),
-		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
-			RegionConcurrencyType:      jsii.String("PARALLEL"),
-			MaxConcurrentPercentage:    jsii.Number(50),
-			FailureTolerancePercentage: jsii.Number(25),
-		},
+		ManagedExecution:     map[string]any{"Active": true},
+		Capabilities:         jsii.Strings(capabilities...),
+		OperationPreferences: stackSetPreferences(),
 		StackInstancesGroup: []any{&awscloudformation.CfnStackSet_StackInstancesProperty{
 			DeploymentTargets: &awscloudformation.CfnStackSet_DeploymentTargetsProperty{
 				OrganizationalUnitIds: jsii.Strings(cfg.OrganizationRootID),

@@ -37,6 +37,16 @@ func EventPattern(p route.Pattern) map[string]any {
 	detail := map[string]any{}
 	put(detail, "eventSource", p.EventSources)
 	put(detail, "eventName", p.EventNames)
+	if len(p.EventNamePrefixes) > 0 {
+		names := make([]any, 0, len(p.EventNames)+len(p.EventNamePrefixes))
+		for _, v := range p.EventNames {
+			names = append(names, v)
+		}
+		for _, v := range p.EventNamePrefixes {
+			names = append(names, map[string]any{"prefix": v})
+		}
+		detail["eventName"] = names
+	}
 	if len(p.UserIdentityTypes) > 0 {
 		detail["userIdentity"] = map[string]any{"type": p.UserIdentityTypes}
 	}

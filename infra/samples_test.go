@@ -195,6 +195,11 @@ func mustHandle(ev map[string]any) []string {
 	}, name) {
 		out = append(out, route.SCPGuard)
 	}
+	// FORWARDER-TAMPERED: changes to rootguard's own resources (whichever resource they name:
+	// event patterns cannot test the name; the rule does).
+	if forwarderChange(source, name, kind) {
+		out = append(out, route.SCPGuard)
+	}
 	// ONBOARD-*, POSTURE-* at onboarding: an account was created or joined.
 	if (source == "organizations.amazonaws.com" && kind == "AwsServiceEvent" && name == "CreateAccountResult") ||
 		(source == "controltower.amazonaws.com" && kind == "AwsServiceEvent" && name == "CreateManagedAccount") ||
@@ -221,6 +226,8 @@ func folderOwners(folder string) ([]string, error) {
 		return []string{route.Onboarding}, nil
 	case folder == forgedFolder: // events AWS did not write: checkForged
 		return nil, nil
+	case folder == "FORWARDER-TAMPERED": // changes to rootguard's own resources
+		return []string{route.SCPGuard}, nil
 	}
 	return nil, fmt.Errorf("folder %s: no owning function known to this test", folder)
 }

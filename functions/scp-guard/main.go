@@ -1,5 +1,6 @@
 // Command scp-guard is the rootguard Lambda function that evaluates Organizations policy and
-// structure changes against the protection SCP.
+// structure changes against the protection SCP, and changes to rootguard's own resources
+// (FORWARDER-TAMPERED).
 // Configuration: the ROOTGUARD_* environment variables (see shared/config).
 package main
 
@@ -16,7 +17,7 @@ import (
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection)
+	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection, rule.GroupCustody)
 	if err != nil {
 		wire.Exit(err)
 	}

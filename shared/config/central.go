@@ -10,6 +10,9 @@ import (
 // invoked function's ARN, which is the same account in a deployment.
 const EnvCentralAccount = "ROOTGUARD_CENTRAL_ACCOUNT"
 
+// EnvDeploymentPrincipals names the principals that deploy rootguard (Config.DeploymentPrincipals).
+const EnvDeploymentPrincipals = "ROOTGUARD_DEPLOYMENT_PRINCIPALS"
+
 // CentralAccount reads and checks ROOTGUARD_CENTRAL_ACCOUNT ("" when unset); the error wraps
 // ErrInvalid and names the variable.
 func CentralAccount(getenv func(string) string) (string, error) {

@@ -87,6 +87,10 @@ type Config struct {
 	// LogLevel (ROOTGUARD_LOG_LEVEL, debug, info, warn or error, default info). Raw events are
 	// logged only at debug.
 	LogLevel slog.Level
+	// DeploymentPrincipals (ROOTGUARD_DEPLOYMENT_PRINCIPALS, comma-separated ARNs, * matches any
+	// characters; default rule.DefaultDeploymentPrincipals): who may change rootguard's own
+	// resources without FORWARDER-TAMPERED.
+	DeploymentPrincipals []string
 }
 
 // Variable names.
@@ -211,6 +215,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		DedupTable:             get(EnvDedupTable),
 		FactsTTL:               duration(EnvFactsTTL, DefaultFactsTTL),
 		OnboardingWait:         duration(EnvOnboardingWait, DefaultOnboardingWait),
+		DeploymentPrincipals:   List(get(EnvDeploymentPrincipals)),
 	}
 	if c.RootCredentialsMode == "" {
 		c.RootCredentialsMode = ModeAuditRole
@@ -293,6 +298,8 @@ func (c Config) Rules() rule.Config {
 		ProtectionSCPNames: c.ProtectionSCP,
 		TrustedPrincipals:  c.TrustedPrincipals,
 		ExceptionMaxAge:    c.ExceptionMaxAge,
+		// Appended: rootguard's deployment roles (FORWARDER-TAMPERED).
+		DeploymentPrincipals: c.DeploymentPrincipals,
 	}
 }
 

@@ -60,6 +60,9 @@ type Pattern struct {
 	// it equals one of Sources or starts with one of these. AWSSource ("aws.") admits only
 	// events AWS wrote (rules.md, "Forged and misrouted events").
 	SourcePrefixes []string
+	// EventNamePrefixes are detail.eventName prefixes; an event name matches when it equals one
+	// of EventNames or starts with one of these (Lambda's versioned names).
+	EventNamePrefixes []string
 }
 
 // AWSSource is the source prefix of every event AWS writes; EventBridge refuses it in PutEvents.
@@ -126,7 +129,7 @@ var Table = []Route{
 	{
 		Function:  SCPGuard,
 		Forwarded: true, // LeaveOrganization is recorded in the member account.
-		Patterns: []Pattern{
+		Patterns: slices.Concat([]Pattern{
 			{
 				Sources:      []string{"aws.organizations"},
 				DetailTypes:  []string{apiCall},
@@ -140,7 +143,7 @@ var Table = []Route{
 				EventNames:   []string{"DetachPolicy"},
 				Canary:       true,
 			},
-		},
+		}, TamperPatterns),
 	},
 	{
 		Function:  Onboarding,
@@ -193,7 +196,7 @@ type Fields struct {
 func (p Pattern) Matches(f Fields) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
 	return p.sourceMatches(f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
-		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType)
+		p.nameMatches(f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType)
 }
 
 // Matches reports whether any of the route's patterns matches.
@@ -220,4 +223,14 @@ func (p Pattern) sourceMatches(source string) bool {
 	}
 	return slices.Contains(p.Sources, source) ||
 		slices.ContainsFunc(p.SourcePrefixes, func(pre string) bool { return strings.HasPrefix(source, pre) })
+}
+
+// nameMatches reports whether an event name equals one of EventNames or starts with one of
+// EventNamePrefixes (any name when both are empty).
+func (p Pattern) nameMatches(name string) bool {
+	if len(p.EventNames) == 0 && len(p.EventNamePrefixes) == 0 {
+		return true
+	}
+	return slices.Contains(p.EventNames, name) ||
+		slices.ContainsFunc(p.EventNamePrefixes, func(pre string) bool { return strings.HasPrefix(name, pre) })
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // catalogue is every rule, root rules first in their evaluation order.
-var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules)
+var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, forwarderRules)
 
 var rulesByID = func() map[string]*Rule {
 	m := map[string]*Rule{}
@@ -95,7 +95,7 @@ func (e *Engine) Evaluate(ev *cloudtrail.Event, facts org.Facts, groups ...Group
 			}
 		}
 	}
-	for _, r := range slices.Concat(protectionRules, onboardingRules) {
+	for _, r := range slices.Concat(protectionRules, onboardingRules, forwarderRules) {
 		if r.eval == nil || !want(r.Group) {
 			continue
 		}
