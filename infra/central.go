@@ -284,6 +284,10 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 		if UsesPolicyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
 		}
+		if spec.Name == route.Audit { // the forwarder audit (FORWARDER-TAMPERED)
+			env["ROOTGUARD_FORWARD_REGIONS"] = jsii.String(joinList(cfg.ForwardRegions))
+			env["ROOTGUARD_CENTRAL_BUS_ARN"] = jsii.String(cfg.OrgBusArn())
+		}
 	default:
 		statements = append(statements, c.notifierStatements(cfg)...)
 		env = map[string]*string{

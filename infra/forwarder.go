@@ -78,10 +78,13 @@ func newAuditRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 			allow([]string{"iam:GetAccountSummary"}, []string{"*"}),
 			allow([]string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 				[]string{"arn:aws:iam::" + account + ":user/*"}),
+			// The forwarder audit (FORWARDER-TAMPERED): rootguard's forwarding rules, in every region.
+			allow(ForwarderAuditActions, []string{"arn:aws:events:*:" + account + ":rule/" + ForwardRulePrefix + "*"}),
 		)},
 	})
 	suppressWildcard(role, "*", "iam:GetAccountSummary has no resource type: IAM authorizes it on * only; it is the read-only summary of root MFA, password, keys and certificates")
 	suppressWildcard(role, "arn:aws:iam::"+nagAccount+":user/*", "These read calls name the user (or, without a name, the caller); limited to read-only credential listings in this account")
+	suppressWildcard(role, "arn:aws:events:*:"+nagAccount+":rule/"+ForwardRulePrefix+"*", "The forwarder audit describes rootguard's own forwarding rules, by name prefix, in every forwarded region of this account; read-only")
 	return role
 }
 

@@ -25,6 +25,9 @@ const (
 	StackSetExecutionRole = "arn:aws:iam::*:role/stacksets-exec-*"
 )
 
+// ForwarderAuditActions are the audit role's reads of the forwarding rules.
+var ForwarderAuditActions = []string{"events:DescribeRule", "events:ListTargetsByRule"}
+
 // GuardRuleActions are the EventBridge calls that silence a forwarder.
 var GuardRuleActions = []string{"events:DisableRule", "events:DeleteRule", "events:PutRule", "events:RemoveTargets", "events:PutTargets"}
 

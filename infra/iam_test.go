@@ -115,6 +115,9 @@ func wildcardAllowList(cfg Config) []wildcardAllowance {
 		{Resource: regexp.MustCompile(`^arn:aws:iam::(\d{12}|\$\{AWS::AccountId\}):user/\*$`), Types: []string{"AWS::IAM::Role"},
 			Actions: []string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 			Reason:  "credential listings of users of the audit role's own account, read-only"},
+		{Resource: regexp.MustCompile(`^arn:aws:events:\*:(\d{12}|\$\{AWS::AccountId\}):rule/rootguard-forward-\*$`), Types: []string{"AWS::IAM::Role"},
+			Actions: ForwarderAuditActions,
+			Reason:  "the forwarder audit: rootguard's own forwarding rules of the audit role's account, every region, read-only"},
 	}
 }
 

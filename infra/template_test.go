@@ -131,8 +131,12 @@ func TestCentralEnvironment(t *testing.T) {
 					want = notifier
 				case route.Heartbeat:
 					want = heartbeat
-				case route.SCPGuard, route.Audit:
+				case route.SCPGuard:
 					want = policyState
+				case route.Audit:
+					want = maps.Clone(policyState)
+					want["ROOTGUARD_FORWARD_REGIONS"] = strings.Join(s.cfg.ForwardRegions, ",")
+					want["ROOTGUARD_CENTRAL_BUS_ARN"] = s.cfg.OrgBusArn()
 				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
@@ -672,7 +676,8 @@ func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource)
 	for a := range grants(tpl, role.ID) {
 		actions = append(actions, a)
 	}
-	want := []string{"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"}
+	want := []string{"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates",
+		"events:DescribeRule", "events:ListTargetsByRule"}
 	if !sameSet(actions, want) {
 		t.Errorf("audit role actions %v, want %v", actions, want)
 	}

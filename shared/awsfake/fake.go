@@ -149,6 +149,7 @@ type Server struct {
 	failNextFindings int
 	failFindings     float64 // fraction of findings reported failed
 	delays           map[string]*delay
+	rules            map[string]ForwardingRule // account/region/name: DescribeRule, ListTargetsByRule
 }
 
 type delay struct {

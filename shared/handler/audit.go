@@ -29,6 +29,11 @@ type Auditor struct {
 	Metrics *metric.Recorder
 	// Now is the clock for an event without a time (default time.Now).
 	Now func() time.Time
+	// Forwarders, when set, audits the forwarding rules of every account (FORWARDER-TAMPERED).
+	Forwarders ForwarderChecker
+	// ForwardersManagementOnly limits the forwarder audit to the management account (assume-root
+	// mode: no audit role in member accounts).
+	ForwardersManagementOnly bool
 }
 
 type scheduledEvent struct {
@@ -67,12 +72,14 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 	if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
 		at = t.UTC()
 	}
-	findings, err := h.Engine.Audit(h.Facts.For(ctx), at)
+	facts := h.Facts.For(ctx)
+	findings, err := h.Engine.Audit(facts, at)
 	if err != nil {
 		h.Log.Error("audit failed", "eventId", ev.ID, "error", err.Error(), "retryable", true)
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "facts"})
 		return fmt.Errorf("audit at %s: %w", at.Format(time.RFC3339), err)
 	}
+	findings = append(findings, h.auditForwarders(ctx, facts, at)...)
 	h.Log.Info("audit done", "eventId", ev.ID, "time", at.Format(time.RFC3339), "findings", len(findings))
 	return publish(ctx, h.Log, h.Metrics, h.Out, ev.ID, "audit", "", findings)
 }

@@ -11,11 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/config"
+	"github.com/rootguard/rootguard/shared/forwarder"
 	"github.com/rootguard/rootguard/shared/handler"
 	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/route"
@@ -110,5 +112,21 @@ func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}, nil
+	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	regions, bus, err := config.ForwarderAudit(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", route.Audit, err)
+	}
+	if len(regions) > 0 {
+		cfg := p.base.AWS
+		a.Forwarders = &forwarder.Checker{
+			STS: sts.NewFromConfig(cfg),
+			Events: func(region string, creds aws.CredentialsProvider) forwarder.EventsAPI {
+				return eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.Region, o.Credentials = region, creds })
+			},
+			RoleName: p.base.Config.AuditRoleName, Regions: regions, CentralBus: bus,
+		}
+		a.ForwardersManagementOnly = p.base.Config.RootCredentialsMode == config.ModeAssumeRoot
+	}
+	return a, nil
 }
