@@ -105,6 +105,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("facts unreadable fail closed", func(t *testing.T) { h.failClosed(t) })
 	t.Run("canary findings reach no channel", func(t *testing.T) { h.canary(t) })
 	t.Run("forged events refused", func(t *testing.T) { h.forged(t) })
+	t.Run("forwarder deleted raises FORWARDER-TAMPERED", func(t *testing.T) { h.forwarderDeleted(t) })
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
 	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
 	h.stopEvaluators()
@@ -157,6 +158,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.seedForwarders()
 	t.Cleanup(h.fake.Close)
 
 	h.sns = startGoaws(t, goawsBin, dir, h.mgmt)
@@ -198,6 +200,8 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		"ROOTGUARD_ONBOARDING_WAIT":          "1s",
 		"ROOTGUARD_LOG_LEVEL":                "info",
 		"ROOTGUARD_CENTRAL_ACCOUNT":          centralAccount,
+		"ROOTGUARD_FORWARD_REGIONS":          forwarderRegion,
+		"ROOTGUARD_CENTRAL_BUS_ARN":          centralBusARN,
 	}
 	for k, v := range h.fake.Env() {
 		env[k] = v

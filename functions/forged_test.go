@@ -3,11 +3,15 @@ package functions
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/awsfake"
+	"github.com/rootguard/rootguard/shared/forwarder"
 	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/shared/rule"
 )
 
 // forgedDir holds the sample events AWS did not write (events/README.md): the evaluators refuse
@@ -49,5 +53,50 @@ func (h *e2e) forged(t *testing.T) {
 		if log := h.evaluator(t, fn).proc.out.String(); !strings.Contains(log, `"reason":"not from AWS"`) {
 			t.Errorf("%s logged no refusal reason:\n%s", fn, log)
 		}
+	}
+}
+
+// forwarderRegion is the region the harness's forwarder audit reads (ROOTGUARD_FORWARD_REGIONS).
+const forwarderRegion = "us-east-1"
+
+// centralBusARN is the central bus every forwarding rule targets (ROOTGUARD_CENTRAL_BUS_ARN).
+var centralBusARN = "arn:aws:events:eu-west-1:" + centralAccount + ":event-bus/rootguard"
+
+// seedForwarders gives every account of the fake organization its intact forwarding rules.
+func (h *e2e) seedForwarders() {
+	for _, a := range h.fake.Doc().Accounts {
+		for _, name := range forwarder.RuleNames() {
+			h.fake.PutRule(awsfake.ForwardingRule{Account: a.ID, Region: forwarderRegion, Name: name,
+				State: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", Targets: []string{centralBusARN}})
+		}
+	}
+}
+
+// forwarderDeleted: a member account's administrator deletes one forwarding rule (whose own
+// DeleteRule event is never forwarded); the next audit raises FORWARDER-TAMPERED for that account
+// and region, through the audit role and the real EventBridge client, and nothing for the rest.
+func (h *e2e) forwarderDeleted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h.stopEvaluators()
+	const member = "333333333333"
+	name := forwarder.RuleName(route.RootActivity)
+	h.fake.DeleteRule(member, forwarderRegion, name)
+	defer h.seedForwarders()
+	before := h.fake.Calls(awsfake.EventBridge, "DescribeRule")
+	busStart := len(h.fake.Events())
+	h.runAudit(ctx, t)
+	var got []string
+	for _, f := range h.checkBus(t, h.fake.Events()[busStart:]) {
+		if f.Rule == rule.ForwarderTampered {
+			got = append(got, f.AccountID+" "+f.Region+" "+f.Severity.String()+" "+f.Title)
+		}
+	}
+	want := []string{member + " " + forwarderRegion + " HIGH rootguard forwarder " + name + " is missing in " + forwarderRegion}
+	if !slices.Equal(got, want) {
+		t.Errorf("FORWARDER-TAMPERED findings %q, want %q\n%s", got, want, h.logs())
+	}
+	if h.fake.Calls(awsfake.EventBridge, "DescribeRule") == before {
+		t.Error("the audit described no forwarding rule")
 	}
 }
