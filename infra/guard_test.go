@@ -3,7 +3,11 @@ package infra
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/shared/forwarder"
+	"github.com/rootguard/rootguard/shared/rule"
 )
 
 // TestGuardSCP: the management stack in us-east-1 (and no other stack) creates the guard SCP,
@@ -91,6 +95,19 @@ func checkGuardContent(t *testing.T, s *synthesized, content string) {
 	for _, r := range resourcesOf(member, "AWS::IAM::Role") {
 		if name := render(r.Props["RoleName"]); name != "rootguard-forward-${AWS::Region}" && name != s.cfg.AuditRoleName {
 			t.Errorf("member role %s named %v, not guarded", r.ID, name)
+		}
+	}
+}
+
+// TestForwarderNamesAgree: the forwarding rules the audit describes are the ones deployed, and
+// FORWARDER-TAMPERED recognises their names.
+func TestForwarderNamesAgree(t *testing.T) {
+	if ForwardRulePrefix != forwarder.RulePrefix {
+		t.Errorf("infra names forwarding rules %s*, the audit reads %s*", ForwardRulePrefix, forwarder.RulePrefix)
+	}
+	for _, r := range ForwardedRoutes() {
+		if ForwardRuleName(r.Function) != forwarder.RuleName(r.Function) || !strings.HasPrefix(ForwardRuleName(r.Function), rule.NamePrefix) {
+			t.Errorf("forwarding rule of %s: %s (audit %s)", r.Function, ForwardRuleName(r.Function), forwarder.RuleName(r.Function))
 		}
 	}
 }
