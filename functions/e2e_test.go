@@ -104,6 +104,8 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("facts unreadable fail closed", func(t *testing.T) { h.failClosed(t) })
 	t.Run("canary findings reach no channel", func(t *testing.T) { h.canary(t) })
+	t.Run("forged events refused", func(t *testing.T) { h.forged(t) })
+	t.Run("forwarder deleted raises FORWARDER-TAMPERED", func(t *testing.T) { h.forwarderDeleted(t) })
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
 	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
 	t.Run("sticky ownership in the state table", func(t *testing.T) { h.stickyOwnership(t) })
@@ -165,6 +167,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.seedForwarders()
 	t.Cleanup(h.fake.Close)
 
 	h.sns = startGoaws(t, goawsBin, dir, h.mgmt)
@@ -205,6 +208,9 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		"ROOTGUARD_FACTS_TTL":                "5m",
 		"ROOTGUARD_ONBOARDING_WAIT":          "1s",
 		"ROOTGUARD_LOG_LEVEL":                "info",
+		"ROOTGUARD_CENTRAL_ACCOUNT":          centralAccount,
+		"ROOTGUARD_FORWARD_REGIONS":          forwarderRegion,
+		"ROOTGUARD_CENTRAL_BUS_ARN":          centralBusARN,
 	}
 	for k, v := range h.fake.Env() {
 		env[k] = v
@@ -288,7 +294,7 @@ func sampleFiles(t testing.TB) []string {
 	if len(files) == 0 {
 		t.Fatal("no sample events found")
 	}
-	return files
+	return slices.DeleteFunc(files, isForged)
 }
 
 // readEvents returns each event of a sample file as the EventBridge event a function receives.

@@ -43,6 +43,9 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 	nag := func() awscdk.IAspect {
 		return cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)})
 	}
+	if _, err := GuardPolicyJSON(cfg); err != nil {
+		return nil, err
+	}
 	s := &Stacks{}
 	s.Central = NewCentralStack(app, cfg)
 	s.Management = NewManagementStacks(app, cfg)

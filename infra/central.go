@@ -288,6 +288,7 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_ROOT_CREDENTIALS_MODE": jsii.String(cfg.RootCredentialsMode),
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
+			"ROOTGUARD_CENTRAL_ACCOUNT":       jsii.String(cfg.CentralAccount),
 		}
 		if UsesPolicyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
@@ -304,6 +305,10 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 		}
 		if RecordsOwnership(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
+		}
+		if spec.Name == route.Audit { // the forwarder audit (FORWARDER-TAMPERED)
+			env["ROOTGUARD_FORWARD_REGIONS"] = jsii.String(joinList(cfg.ForwardRegions))
+			env["ROOTGUARD_CENTRAL_BUS_ARN"] = jsii.String(cfg.OrgBusArn())
 		}
 	default:
 		statements = append(statements, c.notifierStatements(cfg)...)

@@ -95,7 +95,8 @@ type Config struct {
 	RootCredentialsMode string
 	// AuditRoleName is the read-only role's name in every account (audit-role mode).
 	AuditRoleName string
-	// ForwardRegions are the regions forwarded from, us-east-1 first, sorted, without duplicates.
+	// ForwardRegions are the regions forwarded from, us-east-1 first, sorted, without duplicates:
+	// forwardRegions (default DefaultRegions, every region enabled by default) plus optInRegions.
 	ForwardRegions []string
 	// TrustedPrincipals are exact principal ARNs whose protection changes are sanctioned.
 	TrustedPrincipals []string
@@ -116,6 +117,8 @@ type Config struct {
 	// Revert is scp-guard's revert mode: RevertOff (default), RevertDryRun or RevertOn; with on
 	// the management stack holds the revert role (revert.go).
 	Revert string
+	// OptInRegions are the opt-in regions added to ForwardRegions (context optInRegions).
+	OptInRegions []string
 }
 
 // Defaults of optional context values.
@@ -173,7 +176,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		AuditSchedule:           r.str(CtxAuditSchedule, DefaultAuditSchedule, nil, ""),
 		RootCredentialsMode:     r.str(CtxRootCredentialsMode, ModeAuditRole, regexp.MustCompile(`^(audit-role|assume-root)$`), ModeAuditRole+" or "+ModeAssumeRoot),
 		AuditRoleName:           r.str(CtxAuditRoleName, DefaultAuditRoleName, roleNameRE, "an IAM role name"),
-		ForwardRegions:          r.list(CtxForwardRegions, nil, lower, regionRE, "regions such as eu-west-1"),
+		ForwardRegions:          r.list(CtxForwardRegions, DefaultRegions, lower, regionRE, "regions such as eu-west-1"),
 		TrustedPrincipals:       r.list(CtxTrustedPrincipals, nil, strings.TrimSpace, principalRE, "exact IAM or STS principal ARNs (no wildcards)"),
 		LogRetentionDays:        r.integer(CtxLogRetentionDays, DefaultLogRetentionDays),
 		AssetDir:                r.str(CtxAssetDir, DefaultAssetDir, nil, ""),
@@ -207,9 +210,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	if c.OrganizationsDelegation && c.CentralAccount != "" && c.CentralAccount == c.ManagementAccount {
 		r.fail(CtxOrganizationsDelegation, "must be false when the central account is the management account (nothing to delegate)")
 	}
-	others := slices.DeleteFunc(slices.Clone(c.ForwardRegions), func(s string) bool { return s == GlobalRegion })
-	slices.Sort(others)
-	c.ForwardRegions = append([]string{GlobalRegion}, others...)
+	r.resolveRegions(&c)
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("rootguard context (cdk.json or -c key=value): %w", errors.Join(r.errs...))
 	}

@@ -38,7 +38,7 @@ func TestConfigDefaults(t *testing.T) {
 		MinSeverityEmail:   "LOW", MinSeverityChat: "MEDIUM", MinSeveritySecurityHub: "INFORMATIONAL",
 		AuditSchedule: "rate(6 hours)", AuditInterval: 6 * time.Hour,
 		RootCredentialsMode: ModeAuditRole, AuditRoleName: "rootguard-audit",
-		ForwardRegions:          []string{"us-east-1"},
+		ForwardRegions:          defaultForwardRegions(),
 		ExceptionMaxAge:         24 * time.Hour,
 		LogRetentionDays:        90,
 		OrganizationsDelegation: true,

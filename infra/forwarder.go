@@ -27,6 +27,7 @@ const MaxTemplateBody = 51200
 func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 	central := awsevents.EventBus_FromEventBusArn(stack, jsii.String("CentralBus"), jsii.String(cfg.OrgBusArn()))
 	role := awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
+		RoleName:    awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(ForwardRolePrefix), awscdk.Aws_REGION()}),
 		Description: jsii.String("rootguard: EventBridge puts forwarded events on the central rootguard bus, nothing else"),
 		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
 			&map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}}),
@@ -44,6 +45,7 @@ func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 			continue
 		}
 		rule := awsevents.NewRule(stack, jsii.String("Forward-"+r.Function), &awsevents.RuleProps{
+			RuleName:     jsii.String(ForwardRuleName(r.Function)),
 			Description:  jsii.String("rootguard: forward the events of " + r.Function + " to the central bus (generated from the routing table)"),
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})
@@ -76,10 +78,13 @@ func newAuditRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 			allow([]string{"iam:GetAccountSummary"}, []string{"*"}),
 			allow([]string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 				[]string{"arn:aws:iam::" + account + ":user/*"}),
+			// The forwarder audit (FORWARDER-TAMPERED): rootguard's forwarding rules, in every region.
+			allow(ForwarderAuditActions, []string{"arn:aws:events:*:" + account + ":rule/" + ForwardRulePrefix + "*"}),
 		)},
 	})
 	suppressWildcard(role, "*", "iam:GetAccountSummary has no resource type: IAM authorizes it on * only; it is the read-only summary of root MFA, password, keys and certificates")
 	suppressWildcard(role, "arn:aws:iam::"+nagAccount+":user/*", "These read calls name the user (or, without a name, the caller); limited to read-only credential listings in this account")
+	suppressWildcard(role, "arn:aws:events:*:"+nagAccount+":rule/"+ForwardRulePrefix+"*", "The forwarder audit describes rootguard's own forwarding rules, by name prefix, in every forwarded region of this account; read-only")
 	return role
 }
 
@@ -98,6 +103,7 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 		})
 		addForwarders(stack, cfg, route.Table)
 		if region == GlobalRegion {
+			newGuardSCP(stack, cfg)
 			newAuditRole(stack, cfg)
 			if cfg.Revert == RevertOn {
 				newRevertRole(stack, cfg)
@@ -184,10 +190,8 @@ func NewMemberStackSetStack(scope constructs.Construct, cfg Config, templateBody
 		Env:         &awscdk.Environment{Account: jsii.String(cfg.ManagementAccount), Region: jsii.String(GlobalRegion)},
 		Description: jsii.String("rootguard: StackSet of the member-account forwarder"),
 	})
-	capabilities := []string{"CAPABILITY_IAM"}
-	if cfg.RootCredentialsMode == ModeAuditRole {
-		capabilities = []string{"CAPABILITY_NAMED_IAM"}
-	}
+	// The forwarding role is named (rootguard-forward-<region>) so the guard SCP can name it.
+	capabilities := []string{"CAPABILITY_NAMED_IAM"}
 	awscloudformation.NewCfnStackSet(stack, jsii.String("MemberForwarder"), &awscloudformation.CfnStackSetProps{
 		StackSetName:    jsii.String(StackSetName),
 		Description:     jsii.String("rootguard: forwards root and account events of every member account to the central bus"),
@@ -197,13 +201,9 @@ func NewMemberStackSetStack(scope constructs.Construct, cfg Config, templateBody
 			Enabled:                      jsii.Bool(true),
 			RetainStacksOnAccountRemoval: jsii.Bool(false),
 		},
-		ManagedExecution: map[string]any{"Active": true},
-		Capabilities:     jsii.Strings(capabilities...),
-		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
-			RegionConcurrencyType:      jsii.String("PARALLEL"),
-			MaxConcurrentPercentage:    jsii.Number(50),
-			FailureTolerancePercentage: jsii.Number(25),
-		},
+		ManagedExecution:     map[string]any{"Active": true},
+		Capabilities:         jsii.Strings(capabilities...),
+		OperationPreferences: stackSetPreferences(),
 		StackInstancesGroup: []any{&awscloudformation.CfnStackSet_StackInstancesProperty{
 			DeploymentTargets: &awscloudformation.CfnStackSet_DeploymentTargetsProperty{
 				OrganizationalUnitIds: jsii.Strings(cfg.OrganizationRootID),

@@ -118,6 +118,9 @@ func wildcardAllowList(cfg Config) []wildcardAllowance {
 		{Resource: regexp.MustCompile(`^arn:aws:iam::(\d{12}|\$\{AWS::AccountId\}):user/\*$`), Types: []string{"AWS::IAM::Role"},
 			Actions: []string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 			Reason:  "credential listings of users of the audit role's own account, read-only"},
+		{Resource: regexp.MustCompile(`^arn:aws:events:\*:(\d{12}|\$\{AWS::AccountId\}):rule/rootguard-forward-\*$`), Types: []string{"AWS::IAM::Role"},
+			Actions: ForwarderAuditActions,
+			Reason:  "the forwarder audit: rootguard's own forwarding rules of the audit role's account, every region, read-only"},
 	}
 }
 
@@ -141,11 +144,13 @@ func TestIAMStatements(t *testing.T) {
 					where := fmt.Sprintf("%s/%s (%s)", ps.Stack, ps.Resource, ps.Type)
 					listing = append(listing, fmt.Sprintf("%s %s %v on %v principal %s condition %s", where, effect, actions, resources, render(st["Principal"]), render(st["Condition"])))
 					if effect == "Deny" {
-						// Deny statements only ever refuse non-TLS access, old TLS, or report objects not
-						// encrypted with the stack's key; wildcards widen a deny.
+						// Deny statements only ever refuse non-TLS access, old TLS, report objects not
+						// encrypted with the stack's key, or are the guard SCP's (TestGuardSCP); wildcards
+						// widen a deny.
 						if get(st, "Condition", "Bool", "aws:SecureTransport") != "false" &&
 							get(st, "Condition", "NumericLessThan", "s3:TlsVersion") == nil &&
-							get(st, "Condition", "StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id") == nil {
+							get(st, "Condition", "StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id") == nil &&
+							ps.Type != "AWS::Organizations::Policy" {
 							t.Errorf("%s: unexpected Deny %v", where, st)
 						}
 						continue

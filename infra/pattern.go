@@ -13,7 +13,8 @@ const (
 )
 
 // EventPattern returns the EventBridge event pattern of one routing-table pattern: every listed
-// field must equal one of its values.
+// field must equal one of its values; a source may also start with one of the pattern's source
+// prefixes ({"prefix": "aws."}).
 func EventPattern(p route.Pattern) map[string]any {
 	out := map[string]any{}
 	put := func(m map[string]any, key string, values []string) {
@@ -22,10 +23,30 @@ func EventPattern(p route.Pattern) map[string]any {
 		}
 	}
 	put(out, "source", p.Sources)
+	if len(p.SourcePrefixes) > 0 {
+		sources := make([]any, 0, len(p.Sources)+len(p.SourcePrefixes))
+		for _, v := range p.Sources {
+			sources = append(sources, v)
+		}
+		for _, v := range p.SourcePrefixes {
+			sources = append(sources, map[string]any{"prefix": v})
+		}
+		out["source"] = sources
+	}
 	put(out, "detail-type", p.DetailTypes)
 	detail := map[string]any{}
 	put(detail, "eventSource", p.EventSources)
 	put(detail, "eventName", p.EventNames)
+	if len(p.EventNamePrefixes) > 0 {
+		names := make([]any, 0, len(p.EventNames)+len(p.EventNamePrefixes))
+		for _, v := range p.EventNames {
+			names = append(names, v)
+		}
+		for _, v := range p.EventNamePrefixes {
+			names = append(names, map[string]any{"prefix": v})
+		}
+		detail["eventName"] = names
+	}
 	if len(p.UserIdentityTypes) > 0 {
 		detail["userIdentity"] = map[string]any{"type": p.UserIdentityTypes}
 	}

@@ -110,6 +110,7 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_ROOT_CREDENTIALS_MODE": s.cfg.RootCredentialsMode,
 				"ROOTGUARD_AUDIT_ROLE_NAME":       s.cfg.AuditRoleName,
 				"ROOTGUARD_EVENT_BUS":             "${" + findingsBus + "}",
+				"ROOTGUARD_CENTRAL_ACCOUNT":       s.cfg.CentralAccount,
 			}
 			notifier := map[string]string{
 				"ROOTGUARD_ALERTS_TOPIC_ARN":         "${" + alerts + "}",
@@ -140,11 +141,12 @@ func TestCentralEnvironment(t *testing.T) {
 					want = heartbeat
 				case route.SCPGuard:
 					want = policyState
-				case route.Audit:
-					want = audit
-				}
-				if RecordsOwnership(fn) { // root-activity and onboarding read and record ownership there too
+				case route.RootActivity, route.Onboarding: // they read and record ownership there too
 					want = policyState
+				case route.Audit:
+					want = maps.Clone(audit)
+					want["ROOTGUARD_FORWARD_REGIONS"] = strings.Join(s.cfg.ForwardRegions, ",")
+					want["ROOTGUARD_CENTRAL_BUS_ARN"] = s.cfg.OrgBusArn()
 				}
 				got := map[string]string{}
 				vars, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)
@@ -704,7 +706,8 @@ func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource)
 	for a := range grants(tpl, role.ID) {
 		actions = append(actions, a)
 	}
-	want := []string{"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"}
+	want := []string{"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates",
+		"events:DescribeRule", "events:ListTargetsByRule"}
 	if !sameSet(actions, want) {
 		t.Errorf("audit role actions %v, want %v", actions, want)
 	}

@@ -84,11 +84,14 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	}
 	if !*quiet && o.format == "text" {
 		fmt.Fprintf(e.stderr, "rootguard replay: %d files, %d records, %d events evaluated, %d duplicates, %d input errors\n",
-			stats.Files, stats.Records, stats.Decoded, stats.Duplicates, stats.Errors)
+			stats.Files, stats.Records, stats.Decoded-stats.NotFromAWS, stats.Duplicates, stats.Errors)
 		if !opts.Window.IsZero() {
 			fmt.Fprintf(e.stderr, "rootguard replay: window: %d events outside it not evaluated, %d S3 objects outside it not fetched\n",
 				stats.OutsideWindow, stats.Skipped)
 		}
+	}
+	if !*quiet && stats.NotFromAWS > 0 {
+		fmt.Fprintf(e.stderr, "rootguard replay: %d events skipped: not from AWS (a source other than aws.*, an account other than the recording one, or a heartbeat canary)\n", stats.NotFromAWS)
 	}
 	if runErr != nil {
 		return exitUsage, runErr

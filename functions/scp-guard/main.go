@@ -1,6 +1,7 @@
 // Command scp-guard is the rootguard Lambda function that evaluates Organizations policy and
-// structure changes against the protection SCP, resolves open findings when the protection is
-// restored and, opted in (ROOTGUARD_REVERT), reverts the changes.
+// structure changes against the protection SCP and changes to rootguard's own resources
+// (FORWARDER-TAMPERED), resolves open findings when the protection is restored and, opted in
+// (ROOTGUARD_REVERT), reverts the changes.
 // Configuration: the ROOTGUARD_* environment variables (see shared/config).
 package main
 

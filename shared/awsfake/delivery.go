@@ -32,10 +32,14 @@ func (s *Server) serveEventBridge(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ok && isRuleRead(op) {
+		s.serveRules(w, op, c, body)
+		return
+	}
 	if !ok || op != "PutEvents" {
 		s.admit(EventBridge, "Unknown", c)
 		s.noteError("UnknownOperationException")
-		writeJSONError(w, APIError{http.StatusBadRequest, "UnknownOperationException", "The fake implements only PutEvents"})
+		writeJSONError(w, APIError{http.StatusBadRequest, "UnknownOperationException", "The fake implements only PutEvents, DescribeRule and ListTargetsByRule"})
 		return
 	}
 	if e := s.admit(EventBridge, op, c); e != nil {

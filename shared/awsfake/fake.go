@@ -6,7 +6,9 @@
 // with a small page size so that callers' pagination is exercised), IAM answers each account's
 // root credential state from its rootCredentials, and STS hands out access key ids that encode the
 // account (and the kind of session) so that IAM and Security Hub know who is calling. EventBridge
-// and Security Hub record what they are sent.
+// and Security Hub record what they are sent; EventBridge also answers DescribeRule and
+// ListTargetsByRule, per calling account and signed region, from the rules a test puts (PutRule,
+// DeleteRule).
 //
 // Faults can be injected: throttle every Nth call (or a fraction of calls) to a service with that
 // service's real throttling error, make one operation fail with a given error, delay an
@@ -158,6 +160,7 @@ type Server struct {
 	delays           map[string]*delay
 	writes           []Write // Organizations write calls accepted (organizations_write.go)
 	ssm              ssmStore
+	rules            map[string]ForwardingRule // account/region/name: DescribeRule, ListTargetsByRule
 }
 
 type delay struct {

@@ -16,14 +16,24 @@ var (
 	patEscape        = []byte(`\u`)
 	// patAccount: root email changes (Account Management API), made by any principal.
 	patAccount = []byte("account.amazonaws.com")
+	// patRootguard is in every name of rootguard's own resources (rootguard-*, RootGuard-*,
+	// StackSet-rootguard-*), which FORWARDER-TAMPERED reads inside longer names and ARNs.
+	patRootguard      = []byte("ootguard")
+	patRootguardUpper = []byte("OOTGUARD")
 )
+
+// namesRootguard reports whether a string may name one of rootguard's own resources.
+func namesRootguard(b []byte) bool {
+	return bytes.Contains(b, patRootguard) || bytes.Contains(b, patRootguardUpper)
+}
 
 // MayMatter is a fast byte check that a raw record (one JSON value) could raise a rootguard
 // finding, so that the full Decode runs only on candidates. It never reports false for a record
 // that can matter: one whose userIdentity.type is "Root"; whose eventSource is
 // organizations.amazonaws.com, controltower.amazonaws.com or signin.amazonaws.com; an
-// sts:AssumeRoot call; one carrying "rootguardCanary"; or a root email change (eventSource
-// account.amazonaws.com, made by any principal). It reports true for every record that
+// sts:AssumeRoot call; one carrying "rootguardCanary"; a root email change (eventSource
+// account.amazonaws.com, made by any principal); or one naming a rootguard resource
+// (FORWARDER-TAMPERED). It reports true for every record that
 // contains one of those words or any \u escape, so it may say true for records that do not matter.
 func MayMatter(raw []byte) bool {
 	return bytes.Contains(raw, patRoot) ||
@@ -32,7 +42,8 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patControlTower) ||
 		bytes.Contains(raw, patCanary) ||
 		bytes.Contains(raw, patEscape) ||
-		bytes.Contains(raw, patAccount)
+		bytes.Contains(raw, patAccount) ||
+		namesRootguard(raw)
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

@@ -682,6 +682,9 @@ func (s *Stream) scanString() (int, error) {
 					s.mayMatter = true
 				}
 			}
+			if !s.mayMatter && n >= len(patRootguard) {
+				s.mayMatter = s.pos-n < 0 || namesRootguard(s.buf[s.pos-n:s.pos])
+			}
 			s.pos++
 			return n, nil
 		case '\\':

@@ -93,6 +93,10 @@ type Config struct {
 	// RevertRole (ROOTGUARD_REVERT_ROLE, a role ARN; required when Revert is not off): the role
 	// scp-guard assumes to revert, and by whose ARN it knows its own changes.
 	RevertRole string
+	// DeploymentPrincipals (ROOTGUARD_DEPLOYMENT_PRINCIPALS, comma-separated ARNs, * matches any
+	// characters; default rule.DefaultDeploymentPrincipals): who may change rootguard's own
+	// resources without FORWARDER-TAMPERED.
+	DeploymentPrincipals []string
 }
 
 // Variable names.
@@ -219,6 +223,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		DedupTable:             get(EnvDedupTable),
 		FactsTTL:               duration(EnvFactsTTL, DefaultFactsTTL),
 		OnboardingWait:         duration(EnvOnboardingWait, DefaultOnboardingWait),
+		DeploymentPrincipals:   List(get(EnvDeploymentPrincipals)),
 	}
 	if c.RootCredentialsMode == "" {
 		c.RootCredentialsMode = ModeAuditRole
@@ -302,6 +307,8 @@ func (c Config) Rules() rule.Config {
 		ProtectionSCPNames: c.ProtectionSCP,
 		TrustedPrincipals:  c.TrustedPrincipals,
 		ExceptionMaxAge:    c.ExceptionMaxAge,
+		// Appended: rootguard's deployment roles (FORWARDER-TAMPERED).
+		DeploymentPrincipals: c.DeploymentPrincipals,
 	}
 }
 

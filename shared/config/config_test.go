@@ -156,3 +156,18 @@ func TestList(t *testing.T) {
 		})
 	}
 }
+
+func TestCentralAccount(t *testing.T) {
+	for in, want := range map[string]string{"": "", " 999988887777 ": "999988887777"} {
+		got, err := CentralAccount(func(string) string { return in })
+		if err != nil || got != want {
+			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"12345", "99998888777x", "9999888877770"} {
+		_, err := CentralAccount(func(string) string { return in })
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), EnvCentralAccount) {
+			t.Errorf("%q: %v, want an error naming %s", in, err, EnvCentralAccount)
+		}
+	}
+}

@@ -38,6 +38,11 @@ type Auditor struct {
 	// Open, when set, keeps the audit's open findings, so that a check that passes again resolves
 	// them (audit_resolve.go).
 	Open AuditOpenStore
+	// Forwarders, when set, audits the forwarding rules of every account (FORWARDER-TAMPERED).
+	Forwarders ForwarderChecker
+	// ForwardersManagementOnly limits the forwarder audit to the management account (assume-root
+	// mode: no audit role in member accounts).
+	ForwardersManagementOnly bool
 }
 
 type scheduledEvent struct {
@@ -83,6 +88,7 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "facts"})
 		return fmt.Errorf("audit at %s: %w", at.Format(time.RFC3339), err)
 	}
+	findings = append(findings, h.auditForwarders(ctx, facts, at)...)
 	h.Log.Info("audit done", "eventId", ev.ID, "time", at.Format(time.RFC3339), "findings", len(findings))
 	if h.Open != nil {
 		err = h.publishResolving(ctx, ev.ID, at, findings)

@@ -72,6 +72,9 @@ type Evaluator struct {
 	// Respond, when set (scp-guard), reverts protection changes and resolves open findings
 	// (revert.go).
 	Respond *Responder
+	// CentralAccount is the account the heartbeat's canaries are accepted from; when empty, the
+	// account of the invoked function's ARN (see checkOrigin).
+	CentralAccount string
 }
 
 // Handle evaluates one EventBridge event.
@@ -88,6 +91,9 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		err = fmt.Errorf("%s: %w: %w", h.Function, ErrDecode, err)
 		h.refuse(envelopeID(raw), err)
+		return err
+	}
+	if err := h.checkOrigin(ctx, ev); err != nil {
 		return err
 	}
 	if err := h.checkRoute(ev); err != nil {

@@ -27,10 +27,15 @@ import (
 const hostileText = "Mozilla [click here](https://evil.example/x) @channel @here <!here> <!channel> <@U024BE7LH> <at>all</at> " +
 	"<script>alert(1)</script><img src=x onerror=alert(1)> \x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07 \x00\x7f\u202e\r\nFAKE LINE"
 
-// detailEvent is an EventBridge event around a CloudTrail record given as JSON text.
+// detailEvent is an EventBridge event around a CloudTrail record given as JSON text, in the
+// account that recorded it (its recipientAccountId), as AWS delivers it.
 func detailEvent(source, detailType, detail string) []byte {
+	var rec struct {
+		RecipientAccountID string `json:"recipientAccountId"`
+	}
+	_ = json.Unmarshal([]byte(detail), &rec) // a malformed detail is what some cases test
 	return []byte(`{"version":"0","id":"env-1","detail-type":"` + detailType + `","source":"` + source +
-		`","account":"111111111111","time":"2026-11-20T10:00:00Z","region":"us-east-1","resources":[],"detail":` + detail + `}`)
+		`","account":"` + rec.RecipientAccountID + `","time":"2026-11-20T10:00:00Z","region":"us-east-1","resources":[],"detail":` + detail + `}`)
 }
 
 // sampleWith reads a sample event and changes fields of its CloudTrail record.

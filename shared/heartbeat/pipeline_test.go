@@ -177,7 +177,7 @@ func newPipeline(t *testing.T) *pipeline {
 	for fn, gs := range groups {
 		p.evaluators[fn] = &handler.Evaluator{Function: fn, Engine: eng, Groups: gs, Facts: p.live,
 			Out: &handler.Bus{API: p.findingsBus, Name: "rootguard-findings", Backoff: time.Nanosecond},
-			Log: quiet(), Metrics: recorder(fn), Now: now,
+			Log: quiet(), Metrics: recorder(fn), Now: now, CentralAccount: centralAccount,
 			Sleep: func(context.Context, time.Duration) error { return errors.New("a canary must not wait") }}
 	}
 	p.evaluators[route.Onboarding].OnboardingWait = time.Minute

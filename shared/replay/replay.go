@@ -144,6 +144,12 @@ type Stats struct {
 	Skipped int
 	// OutsideWindow is how many decoded events were outside the window (not evaluated).
 	OutsideWindow int
+	// NotFromAWS is how many decoded EventBridge events were skipped, not evaluated, because AWS
+	// did not write them (cloudtrail.Event.NotFromAWS: a source other than aws.*, an account
+	// other than detail.recipientAccountId, or a heartbeat canary). They are neither input
+	// errors nor duplicates, and their event ids are not remembered: a forged copy cannot hide
+	// the genuine event.
+	NotFromAWS int
 }
 
 // Run reads every path (a file, a folder walked recursively in name order, "-" for standard
@@ -375,6 +381,10 @@ func (r *runner) record(name string, rec cloudtrail.RawRecord) {
 		return
 	}
 	r.stats.Decoded++
+	if ev.NotFromAWS("") != "" {
+		r.stats.NotFromAWS++
+		return
+	}
 	if !r.opts.Window.Contains(ev.Time()) {
 		r.stats.OutsideWindow++
 		return

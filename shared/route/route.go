@@ -3,7 +3,10 @@
 // (to build the EventBridge rule patterns), so the two cannot disagree.
 package route
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Function names (the folder under functions/).
 const (
@@ -58,7 +61,17 @@ type Pattern struct {
 	// FromManagement: the infrastructure adds an "account" filter (the management account) to
 	// the central rule; such a route is forwarded from the management account only.
 	FromManagement bool
+	// SourcePrefixes are "source" prefixes (EventBridge {"prefix": ...}); a source matches when
+	// it equals one of Sources or starts with one of these. AWSSource ("aws.") admits only
+	// events AWS wrote (rules.md, "Forged and misrouted events").
+	SourcePrefixes []string
+	// EventNamePrefixes are detail.eventName prefixes; an event name matches when it equals one
+	// of EventNames or starts with one of these (Lambda's versioned names).
+	EventNamePrefixes []string
 }
+
+// AWSSource is the source prefix of every event AWS writes; EventBridge refuses it in PutEvents.
+const AWSSource = "aws."
 
 // Route is a function and the patterns of the events it takes.
 type Route struct {
@@ -104,6 +117,7 @@ var Table = []Route{
 				UserIdentityTypes: []string{"Root"},
 			},
 			{ // Any root API call, read-only ones included (reconnaissance).
+				SourcePrefixes:      []string{AWSSource},
 				DetailTypes:         []string{apiCall, consoleAct},
 				UserIdentityTypes:   []string{"Root"},
 				AllManagementEvents: true,
@@ -133,7 +147,7 @@ var Table = []Route{
 	{
 		Function:  SCPGuard,
 		Forwarded: true, // LeaveOrganization is recorded in the member account.
-		Patterns: []Pattern{
+		Patterns: slices.Concat([]Pattern{
 			{
 				Sources:      []string{"aws.organizations"},
 				DetailTypes:  []string{apiCall},
@@ -147,7 +161,7 @@ var Table = []Route{
 				EventNames:   []string{"DetachPolicy"},
 				Canary:       true,
 			},
-		},
+		}, TamperPatterns),
 	},
 	{
 		Function:  Onboarding,
@@ -219,8 +233,8 @@ type Fields struct {
 // Matches reports whether the pattern matches the fields (as EventBridge would).
 func (p Pattern) Matches(f Fields) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return in(p.Sources, f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
-		in(p.EventNames, f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType) && in(p.RequestNames, f.RequestName)
+	return p.sourceMatches(f.Source) && in(p.DetailTypes, f.DetailType) && in(p.EventSources, f.EventSource) &&
+		p.nameMatches(f.EventName) && in(p.UserIdentityTypes, f.UserIdentityType) && in(p.RequestNames, f.RequestName)
 }
 
 // Matches reports whether any of the route's patterns matches.
@@ -237,4 +251,24 @@ func FunctionsFor(f Fields) []string {
 		}
 	}
 	return out
+}
+
+// sourceMatches reports whether a source equals one of Sources or starts with one of
+// SourcePrefixes (any source when both are empty).
+func (p Pattern) sourceMatches(source string) bool {
+	if len(p.Sources) == 0 && len(p.SourcePrefixes) == 0 {
+		return true
+	}
+	return slices.Contains(p.Sources, source) ||
+		slices.ContainsFunc(p.SourcePrefixes, func(pre string) bool { return strings.HasPrefix(source, pre) })
+}
+
+// nameMatches reports whether an event name equals one of EventNames or starts with one of
+// EventNamePrefixes (any name when both are empty).
+func (p Pattern) nameMatches(name string) bool {
+	if len(p.EventNames) == 0 && len(p.EventNamePrefixes) == 0 {
+		return true
+	}
+	return slices.Contains(p.EventNames, name) ||
+		slices.ContainsFunc(p.EventNamePrefixes, func(pre string) bool { return strings.HasPrefix(name, pre) })
 }

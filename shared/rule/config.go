@@ -29,6 +29,10 @@ type Config struct {
 	TrustedPrincipals []string
 	// ExceptionMaxAge bounds an approved exception's expiry (ROOTGUARD_EXCEPTION_MAX_AGE).
 	ExceptionMaxAge time.Duration
+	// DeploymentPrincipals are the principal ARNs (* matches any characters) that deploy rootguard
+	// and so may change its resources without FORWARDER-TAMPERED (ROOTGUARD_DEPLOYMENT_PRINCIPALS);
+	// empty means DefaultDeploymentPrincipals.
+	DeploymentPrincipals []string
 }
 
 // normalized returns a validated copy with defaults filled in.

@@ -13,7 +13,7 @@ import (
 )
 
 // catalogue is every rule, root rules first in their evaluation order.
-var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules)
+var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules, forwarderRules)
 
 var rulesByID = func() map[string]*Rule {
 	m := map[string]*Rule{}
@@ -95,7 +95,7 @@ func (e *Engine) Evaluate(ev *cloudtrail.Event, facts org.Facts, groups ...Group
 			}
 		}
 	}
-	for _, r := range slices.Concat(protectionRules, onboardingRules, emailRules) {
+	for _, r := range slices.Concat(protectionRules, onboardingRules, emailRules, forwarderRules) {
 		if r.eval == nil || !want(r.Group) {
 			continue
 		}

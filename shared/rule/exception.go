@@ -52,6 +52,9 @@ func ParseException(v string) (Exception, error) {
 // exemptable: rules an exception or a trusted principal can lower. The onboarding report is
 // informational already; failed onboarding is not a protection change.
 func exemptable(ruleID string) bool {
+	if r, ok := rulesByID[ruleID]; ok && r.Group == GroupCustody {
+		return false // custody rules are never lowered (rules.md)
+	}
 	return ruleID != "ONBOARD-REPORT" && ruleID != "ONBOARD-FAILED"
 }
 

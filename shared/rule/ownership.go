@@ -11,9 +11,6 @@ import (
 // refAccountEmail documents the Account Management API's root email change.
 const refAccountEmail = "https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-update-root-user-email.html"
 
-// GroupCustody is the group of the custody rules: the levers that would silence rootguard.
-const GroupCustody Group = "custody"
-
 // stickyOwnership is the ownership for severity: the strictest of the current root email's
 // (current) and the one rootguard recorded for the account. A Stax-owned record keeps a
 // customer-owned email Stax-owned; an unknown email stays unknown (already the strictest case).

@@ -7,13 +7,17 @@ package evaluator
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/shared/awsorg"
 	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/shared/config"
+	"github.com/rootguard/rootguard/shared/forwarder"
 	"github.com/rootguard/rootguard/shared/handler"
 	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/route"
@@ -102,9 +106,13 @@ func New(ctx context.Context, function string, table StateTable, groups ...rule.
 	if err != nil {
 		return nil, err
 	}
+	central, err := config.CentralAccount(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", function, err)
+	}
 	h := &handler.Evaluator{
 		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
-		Log: p.base.Log, Metrics: p.base.Metrics,
+		Log: p.base.Log, Metrics: p.base.Metrics, CentralAccount: central,
 	}
 	if function == route.Onboarding {
 		h.OnboardingWait = p.base.Config.OnboardingWait
@@ -118,5 +126,21 @@ func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}, nil
+	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	regions, bus, err := config.ForwarderAudit(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", route.Audit, err)
+	}
+	if len(regions) > 0 {
+		cfg := p.base.AWS
+		a.Forwarders = &forwarder.Checker{
+			STS: sts.NewFromConfig(cfg),
+			Events: func(region string, creds aws.CredentialsProvider) forwarder.EventsAPI {
+				return eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.Region, o.Credentials = region, creds })
+			},
+			RoleName: p.base.Config.AuditRoleName, Regions: regions, CentralBus: bus,
+		}
+		a.ForwardersManagementOnly = p.base.Config.RootCredentialsMode == config.ModeAssumeRoot
+	}
+	return a, nil
 }

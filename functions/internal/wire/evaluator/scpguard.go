@@ -26,7 +26,7 @@ func SCPGuard(ctx context.Context, table StateTable, respond RespondTable) (*han
 		return nil, err
 	}
 	h := &handler.Evaluator{
-		Function: route.SCPGuard, Engine: p.engine, Groups: []rule.Group{rule.GroupProtection}, Facts: p.facts, Out: p.bus,
+		Function: route.SCPGuard, Engine: p.engine, Groups: []rule.Group{rule.GroupProtection, rule.GroupCustody}, Facts: p.facts, Out: p.bus,
 		Log: p.base.Log, Metrics: p.base.Metrics,
 	}
 	b := p.base

@@ -1,0 +1,234 @@
+package rule
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/org"
+)
+
+// GroupCustody: the custody rules (rules.md, "Custody rules: who may change the guard"): changes
+// to the levers that would silence rootguard. They are never lowered by an exception or a trusted
+// principal.
+const GroupCustody Group = "custody"
+
+// ForwarderTampered is the rule id of a change to rootguard's own resources.
+const ForwarderTampered = "FORWARDER-TAMPERED"
+
+// DefaultDeploymentPrincipals are the principals that deploy rootguard when none is configured
+// (ROOTGUARD_DEPLOYMENT_PRINCIPALS): the service-managed StackSet execution role in member
+// accounts and the CDK bootstrap's CloudFormation execution role. A trailing or inner * matches
+// any characters; a role ARN matches every session of the role.
+var DefaultDeploymentPrincipals = []string{
+	"arn:aws:iam::*:role/stacksets-exec-*",
+	"arn:aws:iam::*:role/cdk-*-cfn-exec-role-*",
+}
+
+// NamePrefix starts the names of rootguard's rules, roles, functions, topics and stacks
+// (case-insensitive: the stacks are RootGuard-*).
+const NamePrefix = "rootguard"
+
+const refForwarder = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html"
+
+var forwarderRules = []*Rule{{
+	ID:    ForwarderTampered,
+	Title: "rootguard's own resources changed",
+	Group: GroupCustody,
+	When: "a change to rootguard's own resources by anyone but its deployment role (EventBridge `DisableRule`, `DeleteRule`, `PutRule`, " +
+		"`RemoveTargets`, `PutTargets` on rules named with the rootguard prefix; CloudFormation changes to its stacks and StackSet instances; " +
+		"Lambda, SNS, DynamoDB, KMS changes to its resources in the central account); and in the audit, an account and region whose " +
+		"forwarding rule is missing, disabled or no longer targets the central bus",
+	Severity:    "HIGH; MEDIUM when the call failed",
+	Why:         "A disabled or retargeted forwarder silences every rule for that account and region, and the change itself is never forwarded: the forwarder that was just disabled cannot report it.",
+	Remediation: "The rootguard operators redeploy rootguard (the StackSet instance or the management stack of that account and region) to restore the forwarder, and find out who changed it and why. Attach the rootguard-guard SCP so that only the StackSet execution role can change rootguard's resources in member accounts.",
+	References:  []string{refForwarder, "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html"},
+	eval:        evalForwarderTampered,
+}}
+
+// tamperParams are, per event source, the calls that change a resource and the request
+// parameters that name it. Lambda event names carry an API version suffix
+// (UpdateFunctionCode20150331v2): they are compared without it.
+var tamperParams = map[string]struct {
+	names  []string
+	params []string
+}{
+	"events.amazonaws.com": {[]string{"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"}, []string{"name", "rule"}},
+	"cloudformation.amazonaws.com": {[]string{"DeleteStack", "UpdateStack", "CreateChangeSet", "ExecuteChangeSet", "SetStackPolicy",
+		"UpdateTerminationProtection", "CancelUpdateStack", "ContinueUpdateRollback", "RollbackStack", "UpdateStackSet", "DeleteStackSet",
+		"CreateStackInstances", "UpdateStackInstances", "DeleteStackInstances", "StopStackSetOperation"}, []string{"stackName", "stackSetName"}},
+	"lambda.amazonaws.com": {[]string{"DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency",
+		"DeleteFunctionConcurrency", "AddPermission", "RemovePermission", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+		"DeleteFunctionEventInvokeConfig", "UpdateEventSourceMapping", "DeleteEventSourceMapping"}, []string{"functionName"}},
+	"sns.amazonaws.com": {[]string{"DeleteTopic", "SetTopicAttributes", "Subscribe", "Unsubscribe", "AddPermission", "RemovePermission",
+		"PutDataProtectionPolicy"}, []string{"topicArn", "subscriptionArn"}},
+	"dynamodb.amazonaws.com": {[]string{"DeleteTable", "UpdateTable", "UpdateTimeToLive", "UpdateContinuousBackups", "PutResourcePolicy",
+		"DeleteResourcePolicy"}, []string{"tableName", "resourceArn"}},
+	"kms.amazonaws.com": {[]string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteAlias", "UpdateAlias",
+		"CreateGrant"}, []string{"keyId", "aliasName"}},
+}
+
+// TamperEventNames returns, per event source, the calls FORWARDER-TAMPERED evaluates (Lambda's
+// without their version suffix): the routing table takes them from here.
+func TamperEventNames() map[string][]string {
+	out := map[string][]string{}
+	for src, t := range tamperParams {
+		out[src] = slices.Clone(t.names)
+	}
+	return out
+}
+
+// baseName drops an API version suffix from a Lambda event name (DeleteFunction20150331 ->
+// DeleteFunction).
+func baseName(name string) string {
+	if i := strings.IndexAny(name, "0123456789"); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// tamperedResource returns the rootguard resource a call changes, or "".
+func tamperedResource(ev *cloudtrail.Event) string {
+	t, ok := tamperParams[ev.EventSource]
+	if !ok || !slices.Contains(t.names, baseName(ev.EventName)) {
+		return ""
+	}
+	for _, p := range t.params {
+		v := ev.Param(p)
+		if isRootguardName(ev.EventSource, v) {
+			return v
+		}
+	}
+	return ""
+}
+
+// isRootguardName reports whether a resource name or ARN names one of rootguard's resources.
+func isRootguardName(source, v string) bool {
+	lv := strings.ToLower(v)
+	switch source {
+	case "events.amazonaws.com":
+		return strings.HasPrefix(lv, NamePrefix) || strings.Contains(lv, ":rule/"+NamePrefix)
+	case "kms.amazonaws.com":
+		return strings.Contains(lv, "alias/"+NamePrefix)
+	}
+	return strings.Contains(lv, NamePrefix)
+}
+
+// isDeployer reports whether the call was made by a deployment principal.
+func isDeployer(c *Ctx) bool {
+	u := c.Ev.UserIdentity
+	if u == nil {
+		return false
+	}
+	patterns := c.Cfg.DeploymentPrincipals
+	if len(patterns) == 0 {
+		patterns = DefaultDeploymentPrincipals
+	}
+	arns := []string{u.ARN}
+	if u.SessionContext != nil && u.SessionContext.SessionIssuer != nil {
+		arns = append(arns, u.SessionContext.SessionIssuer.ARN)
+	}
+	for _, p := range patterns {
+		for _, a := range arns {
+			if a != "" && globMatch(p, a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches s against a pattern where * stands for any characters.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
+}
+
+func evalForwarderTampered(c *Ctx) []Hit {
+	ev := c.Ev
+	res := tamperedResource(ev)
+	if res == "" || isDeployer(c) {
+		return nil
+	}
+	sev := finding.High
+	if ev.Failed() {
+		sev = finding.Medium
+	}
+	account := ev.AccountID()
+	return []Hit{{
+		Severity:  sev,
+		AccountID: account,
+		Title:     fmt.Sprintf("rootguard resource %s changed (%s)", res, ev.EventName),
+		Description: fmt.Sprintf("%s called %s on rootguard's resource %s in account %s %s. Only rootguard's deployment role should change it: "+
+			"a disabled, deleted or retargeted forwarder (or function, topic, table or key) silences rootguard for that account and region.%s",
+			ev.Actor(), ev.EventName, res, c.Subject(account).Label(), where(ev), failedNote(ev)),
+		Resources: []string{account},
+	}}
+}
+
+// ForwarderState is what the audit found of one forwarding rule in one account and region.
+type ForwarderState struct {
+	Account, Region, Rule string
+	// Found: the rule exists. Enabled: its state is not DISABLED. TargetsCentral: one of its
+	// targets is the central bus.
+	Found, Enabled, TargetsCentral bool
+	// Unknown is why the rule could not be read (the finding then says so and is not raised).
+	Unknown string
+}
+
+// ForwarderAudit raises FORWARDER-TAMPERED for every forwarding rule the audit found missing,
+// disabled or no longer targeting the central bus. Finding ids derive from the account, region,
+// rule and day, so one broken forwarder is one finding a day.
+func (e *Engine) ForwarderAudit(facts org.Facts, states []ForwarderState, now time.Time) []finding.Finding {
+	if facts == nil {
+		facts = org.Empty{}
+	}
+	stamp := now.UTC().Format(time.RFC3339)
+	c := &Ctx{Ev: &cloudtrail.Event{Record: cloudtrail.Record{EventTime: stamp, UserIdentity: &cloudtrail.UserIdentity{Type: "rootguard-audit"}}},
+		Facts: facts, Cfg: &e.cfg}
+	var out []finding.Finding
+	for _, s := range states {
+		var what string
+		switch {
+		case s.Unknown != "":
+			continue
+		case !s.Found:
+			what = "is missing"
+		case !s.Enabled:
+			what = "is disabled"
+		case !s.TargetsCentral:
+			what = "no longer targets the central rootguard bus"
+		default:
+			continue
+		}
+		f := e.finding(c, rulesByID[ForwarderTampered], Hit{
+			Severity:  finding.High,
+			AccountID: s.Account,
+			Title:     fmt.Sprintf("rootguard forwarder %s %s in %s", s.Rule, what, s.Region),
+			Description: fmt.Sprintf("The audit at %s found that the forwarding rule %s in account %s, region %s, %s. Root and protection events of "+
+				"that account and region no longer reach rootguard, and the change itself was never forwarded.", stamp, s.Rule, s.Account, s.Region, what),
+			IDParts:   []string{s.Account, s.Region, s.Rule, now.UTC().Format(time.DateOnly)},
+			Resources: []string{s.Account},
+		})
+		f.EventID, f.EventName, f.Actor, f.Region = "", "", "rootguard audit", s.Region
+		out = append(out, f)
+	}
+	return out
+}
