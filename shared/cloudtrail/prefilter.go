@@ -28,7 +28,8 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patSignIn) ||
 		bytes.Contains(raw, patControlTower) ||
 		bytes.Contains(raw, patCanary) ||
-		bytes.Contains(raw, patEscape)
+		bytes.Contains(raw, patEscape) ||
+		guardMayMatter(raw)
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

@@ -74,6 +74,7 @@ const (
 var ProtectionEventNames = []string{
 	"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
 	"RemoveAccountFromOrganization", "LeaveOrganization",
+	"CreatePolicy", "AttachPolicy", // SCP-IMPERSONATED
 }
 
 // OnboardingEventNames are the events onboarding evaluates.
@@ -128,6 +129,18 @@ var Table = []Route{
 				EventSources: []string{"organizations.amazonaws.com"},
 				EventNames:   []string{"DetachPolicy"},
 				Canary:       true,
+			},
+			{ // ROOT-CENTRAL-ACCESS-DISABLED: IAM turns centralised root access off.
+				Sources:      []string{"aws.iam"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"iam.amazonaws.com"},
+				EventNames:   CentralRootAccessEventNames,
+			},
+			{ // TRAIL-TAMPERED: the trail that feeds rootguard is stopped, deleted or narrowed.
+				Sources:      []string{"aws.cloudtrail"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"cloudtrail.amazonaws.com"},
+				EventNames:   TrailEventNames,
 			},
 		},
 	},

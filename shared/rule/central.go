@@ -11,7 +11,7 @@ import (
 
 const (
 	refCentralRootAccess = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management"
-	refListFeature = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html"
+	refListFeature       = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html"
 )
 
 var ruleCentralAccessDisabled = &Rule{

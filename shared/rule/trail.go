@@ -11,7 +11,7 @@ import (
 )
 
 // SourceCloudTrail is the event source of CloudTrail's own API calls.
-const SourceCloudTrail = "cloudtrail.amazonaws.com"
+const SourceCloudTrail = cloudtrail.SourceCloudTrail
 
 const (
 	refTrailOrg       = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html"
