@@ -1,7 +1,6 @@
 package rule
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,31 +25,14 @@ var ruleImpersonated = &Rule{
 	eval:       evalImpersonated,
 }
 
-// createdPolicy reads a CreatePolicy event: the new policy's id (from the response), name, type
-// and content (the response's, else the request's).
+// createdPolicy reads a CreatePolicy event: the new policy as the response records it, else (a
+// failed call) the name, type and content of the request.
 func createdPolicy(ev *cloudtrail.Event) org.Policy {
-	p := org.Policy{Name: ev.Param("name"), Type: ev.Param("type")}
-	if raw, ok := ev.ResponseElements["policy"]; ok {
-		var resp struct {
-			PolicySummary struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
-				Type string `json:"type"`
-			} `json:"policySummary"`
-			Content *string `json:"content"`
-		}
-		if json.Unmarshal(raw, &resp) == nil {
-			p.ID = resp.PolicySummary.ID
-			if resp.PolicySummary.Name != "" {
-				p.Name = resp.PolicySummary.Name
-			}
-			if resp.PolicySummary.Type != "" {
-				p.Type = resp.PolicySummary.Type
-			}
-			p.Content = resp.Content
-		}
+	if p, ok := org.CreatedPolicy(ev); ok {
+		return p
 	}
-	if p.Content == nil && ev.HasParam("content") {
+	p := org.Policy{Name: ev.Param("name"), Type: ev.Param("type")}
+	if ev.HasParam("content") {
 		c := ev.Param("content")
 		p.Content = &c
 	}
