@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
-
 )
 
 // TestOverlayLearnsCreatedPolicies: a policy created, attached and renamed in the same replay is
