@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/shared/awsfake"
+	"github.com/rootguard/rootguard/shared/org"
 )
 
 // findingsOf parses `--format json` output into rule/severity/account triples and the findings.
@@ -103,5 +107,74 @@ func TestAuditFeaturesAndTrails(t *testing.T) {
 	want := []string{"ROOT-CENTRAL-ACCESS-DISABLED/HIGH/111111111111", "TRAIL-TAMPERED/CRITICAL/111111111111"}
 	if got := audit("../../events/org.blind.json"); !slices.Equal(got, want) {
 		t.Errorf("org.blind.json: %v, want %v", got, want)
+	}
+}
+
+// TestSnapshotFillsFeaturesAndTrails: `rootguard snapshot` against the fake AWS endpoints reads
+// the IAM features and the management account's trails (iam:ListOrganizationsFeatures,
+// cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors), and the audit of what it wrote
+// judges them; a refused call is written as null and the audit says it is unknown.
+func TestSnapshotFillsFeaturesAndTrails(t *testing.T) {
+	for _, tc := range []struct {
+		name, seed string
+		refuse     string // an IAM operation the fake refuses
+		want       []string
+	}{
+		{"bundled organization", "../../events/org.json", "", nil},
+		{"blind organization", "../../events/org.blind.json", "", []string{"ROOT-CENTRAL-ACCESS-DISABLED/HIGH/111111111111", "TRAIL-TAMPERED/CRITICAL/111111111111"}},
+		{"features refused", "../../events/org.json", "ListOrganizationsFeatures", []string{"ROOT-CENTRAL-ACCESS-DISABLED/LOW/111111111111"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seed, err := org.LoadSnapshotFile(tc.seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake, err := awsfake.New(seed.Doc(), awsfake.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fake.Close()
+			if tc.refuse != "" {
+				fake.Fail(awsfake.IAM, tc.refuse, awsfake.APIError{Status: 400, Code: "ServiceAccessNotEnabled", Message: "trusted access for IAM is not enabled"}, -1)
+			}
+			for k, v := range fake.Env() {
+				t.Setenv(k, v)
+			}
+			out := filepath.Join(t.TempDir(), "org.json")
+			if code, _, errOut := runCLI(t, nil, "", "snapshot", "--out", out); code != exitOK {
+				t.Fatalf("snapshot: exit %d: %s", code, errOut)
+			}
+			written, err := org.LoadSnapshotFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := written.Doc().Organization
+			if tc.refuse == "" && !slices.Equal(o.Features, seed.Doc().Organization.Features) {
+				t.Errorf("features %v, want %v", o.Features, seed.Doc().Organization.Features)
+			}
+			if tc.refuse != "" && o.Features != nil {
+				t.Errorf("refused features written as %v, want null", o.Features)
+			}
+			if len(o.Trails) != len(seed.Doc().Organization.Trails) {
+				t.Errorf("trails %+v", o.Trails)
+			}
+			code, stdout, errOut := runCLI(t, nil, "", "audit", "--org", out, "--stax-domains", "stax.example", "--at", "2026-11-30T00:00:00Z", "--format", "json")
+			if code != exitOK {
+				t.Fatalf("audit: exit %d: %s", code, errOut)
+			}
+			got, all := findingsOf(t, stdout)
+			var custody []string
+			for i, k := range got {
+				if strings.HasPrefix(k, "ROOT-CENTRAL-ACCESS-DISABLED/") || strings.HasPrefix(k, "TRAIL-TAMPERED/") {
+					custody = append(custody, k)
+					if tc.refuse != "" && !strings.Contains(all[i]["description"].(string), "features unknown") {
+						t.Errorf("the unknown is not said: %s", all[i]["description"])
+					}
+				}
+			}
+			if !slices.Equal(custody, tc.want) {
+				t.Errorf("audit: %v, want %v", custody, tc.want)
+			}
+		})
 	}
 }

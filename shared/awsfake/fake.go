@@ -1,5 +1,5 @@
-// Package awsfake serves fake AWS endpoints for tests: Organizations, IAM, STS, EventBridge and
-// Security Hub, each an httptest server that speaks the service's wire protocol, so that the real
+// Package awsfake serves fake AWS endpoints for tests: Organizations, IAM, STS, EventBridge,
+// Security Hub and CloudTrail, each an httptest server that speaks the service's wire protocol, so that the real
 // AWS SDK clients talk to it through AWS_ENDPOINT_URL_<SERVICE> (or a client's BaseEndpoint).
 //
 // The organization is seeded from an org.SnapshotDoc: Organizations answers from it (paginated
@@ -43,7 +43,7 @@ const (
 )
 
 // Services lists every fake service.
-var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub}
+var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub, CloudTrail}
 
 // envNames maps each service to the environment variable the SDK reads its endpoint from.
 var envNames = map[string]string{
@@ -52,6 +52,7 @@ var envNames = map[string]string{
 	STS:           "AWS_ENDPOINT_URL_STS",
 	EventBridge:   "AWS_ENDPOINT_URL_EVENTBRIDGE",
 	SecurityHub:   "AWS_ENDPOINT_URL_SECURITYHUB",
+	CloudTrail:    "AWS_ENDPOINT_URL_CLOUDTRAIL",
 }
 
 // CentralAccessKeyID is the access key id Env hands out: calls signed with it (or with any key
@@ -190,6 +191,7 @@ func New(doc org.SnapshotDoc, opts Options) (*Server, error) {
 		STS:           s.serveSTS,
 		EventBridge:   s.serveEventBridge,
 		SecurityHub:   s.serveSecurityHub,
+		CloudTrail:    s.serveCloudTrail,
 	}
 	for _, name := range Services {
 		s.servers[name] = httptest.NewServer(handlers[name])
@@ -505,6 +507,8 @@ func requestID() string {
 func cloneDoc(d org.SnapshotDoc) org.SnapshotDoc {
 	out := d
 	out.Organization.Tags = maps.Clone(d.Organization.Tags)
+	out.Organization.Features = slices.Clone(d.Organization.Features)
+	out.Organization.Trails = slices.Clone(d.Organization.Trails)
 	out.OrganizationalUnits = slices.Clone(d.OrganizationalUnits)
 	for i := range out.OrganizationalUnits {
 		out.OrganizationalUnits[i].Tags = maps.Clone(out.OrganizationalUnits[i].Tags)

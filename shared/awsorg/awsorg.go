@@ -203,6 +203,9 @@ type Clients struct {
 	Summary      SummaryAPI
 	RootLogin    RootLoginAPI
 	RootKeys     RootKeysAPI
+	// Features and Trails are read only by Snapshot (nil: recorded as unknown).
+	Features FeaturesAPI
+	Trails   TrailsAPI
 }
 
 // Facts is the live organization facts with their cache. It is safe for concurrent use.
