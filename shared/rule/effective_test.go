@@ -23,7 +23,7 @@ const regionContent = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyUnsuppor
 
 // custodyOrg: root r-1 with Foundation (its own root-guarding protection), Workloads (a
 // customer's member) and an empty Quarantine; rootPolicies are attached at the root.
-func custodyOrg(t *testing.T, rootPolicies ...string) *org.Snapshot {
+func custodyOrg(t testing.TB, rootPolicies ...string) *org.Snapshot {
 	t.Helper()
 	target := func(id string) []string {
 		if slices.Contains(rootPolicies, id) {
