@@ -129,7 +129,10 @@ func (v *View) warnRead(msg string, err error) {
 	}
 }
 
-var _ org.ContentReader = (*View)(nil)
+var (
+	_ org.ContentReader = (*View)(nil)
+	_ org.GuardReader   = (*View)(nil)
+)
 
 // PolicyContent implements org.ContentReader: Policy, and when that answers without content (the
 // policy was seen only in a listing) one DescribePolicy, whose answer is recorded like any other.

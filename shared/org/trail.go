@@ -84,3 +84,26 @@ func validateTrails(trails []Trail, bad func(string, ...any)) {
 		}
 	}
 }
+
+// GuardReader is implemented by facts that read the organization's features and trails apart
+// from Organization (the live facts, whose Organization stays one cheap call): the audit asks
+// them when Organization leaves them unknown. nil answers are unknown.
+type GuardReader interface {
+	Features() []string
+	Trails() []Trail
+}
+
+// WithGuardFacts fills o's unknown features and trails from facts when they can read them.
+func WithGuardFacts(facts Facts, o Organization) Organization {
+	r, ok := facts.(GuardReader)
+	if !ok {
+		return o
+	}
+	if o.Features == nil {
+		o.Features = r.Features()
+	}
+	if o.Trails == nil {
+		o.Trails = r.Trails()
+	}
+	return o
+}

@@ -394,3 +394,43 @@ func TestTrailTampered(t *testing.T) {
 		})
 	}
 }
+
+// guardReading facts read features and trails apart from Organization, as the live facts do.
+type guardReading struct {
+	org.Facts
+	features []string
+	trails   []org.Trail
+}
+
+func (g guardReading) Features() []string  { return g.features }
+func (g guardReading) Trails() []org.Trail { return g.trails }
+
+// TestAuditAsksGuardReaders: when Organization leaves features and trails unknown, the audit asks
+// facts that can read them.
+func TestAuditAsksGuardReaders(t *testing.T) {
+	eng := mustEngine(t)
+	doc := custodyOrg(t, "p-guard").Doc()
+	good := doc.Organization
+	doc.Organization.Features, doc.Organization.Trails = nil, nil
+	base, err := org.NewSnapshot(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	count := func(facts org.Facts) []string {
+		fs, err := eng.Audit(facts, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(rulesOf(fs, "ROOT-CENTRAL-ACCESS-DISABLED"), rulesOf(fs, "TRAIL-TAMPERED")...)
+	}
+	if got := count(base); !slices.Equal(got, []string{"ROOT-CENTRAL-ACCESS-DISABLED/LOW", "TRAIL-TAMPERED/LOW"}) {
+		t.Errorf("unknown: %v", got)
+	}
+	if got := count(guardReading{base, good.Features, good.Trails}); len(got) != 0 {
+		t.Errorf("read apart: %v", got)
+	}
+	if got := count(guardReading{base, []string{}, good.Trails}); !slices.Equal(got, []string{"ROOT-CENTRAL-ACCESS-DISABLED/HIGH"}) {
+		t.Errorf("no features read apart: %v", got)
+	}
+}

@@ -226,7 +226,7 @@ func (e *Engine) Audit(facts org.Facts, now time.Time) ([]finding.Finding, error
 			Resources:   []string{o.RootID},
 		})
 	}
-	auditCustody(o, stamp, dayKey, add)
+	auditCustody(org.WithGuardFacts(facts, o), stamp, dayKey, add)
 	for _, a := range accounts {
 		s := c.Subject(a.ID)
 		for _, x := range accountChecks(facts, &e.cfg, s, "", dayKey).hits {
