@@ -115,6 +115,10 @@ func wildcardAllowList(cfg Config) []wildcardAllowance {
 		{Resource: regexp.MustCompile(`^arn:aws:iam::(\d{12}|\$\{AWS::AccountId\}):user/\*$`), Types: []string{"AWS::IAM::Role"},
 			Actions: []string{"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:ListSigningCertificates"},
 			Reason:  "credential listings of users of the audit role's own account, read-only"},
+		{Resource: regexp.MustCompile(`^\*$`), Types: []string{"AWS::IAM::Role"}, Actions: auditGuardUnscoped,
+			Reason: "ListOrganizationsFeatures and DescribeTrails have no resource type; the audit reads the organization's features and trails"},
+		{Resource: regexp.MustCompile(`^arn:aws:cloudtrail:\*:` + q(cfg.ManagementAccount) + `:trail/\*$`), Types: []string{"AWS::IAM::Role"}, Actions: auditGuardTrailActions,
+			Reason: "the management account's trails in any region, status and selectors only"},
 	}
 }
 
