@@ -355,7 +355,7 @@ func trailEvent(account, name string, params map[string]any) *cloudtrail.Event {
 	if _, ok := params["name"]; !ok {
 		params["name"] = "org-trail"
 	}
-	ev := mgmtEvent(SourceCloudTrail, name, params, nil)
+	ev := mgmtEvent(cloudtrail.SourceCloudTrail, name, params, nil)
 	ev.RecipientAccountID = account
 	return ev
 }

@@ -10,9 +10,6 @@ import (
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-// SourceCloudTrail is the event source of CloudTrail's own API calls.
-const SourceCloudTrail = cloudtrail.SourceCloudTrail
-
 const (
 	refTrailOrg       = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html"
 	refEventSelectors = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html"
@@ -149,7 +146,7 @@ func trailAccount(ev *cloudtrail.Event) (name, account string) {
 
 func evalTrailTampered(c *Ctx) []Hit {
 	ev := c.Ev
-	if ev.EventSource != SourceCloudTrail {
+	if ev.EventSource != cloudtrail.SourceCloudTrail {
 		return nil
 	}
 	what := trailTamper(ev)
