@@ -19,7 +19,8 @@ DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 
 # Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
 FUZZ_TARGETS := ./shared/cloudtrail:FuzzDecode ./shared/cloudtrail:FuzzStream \
-	./shared/policy:FuzzParse ./shared/policy:FuzzCompare ./shared/render:FuzzEscape
+	./shared/policy:FuzzParse ./shared/policy:FuzzCompare ./shared/render:FuzzEscape \
+	./shared/rule:FuzzGuardRules
 FUZZTIME ?= 5m
 
 ## demo: replay every sample event against the bundled organization, then audit the result.

@@ -423,6 +423,14 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		orgArn("policy"):                      "Any SCP of this organization (events name it by id at run time); scoped to the organization id",
 		"arn:aws:organizations::aws:policy/*": "AWS-managed SCPs such as FullAWSAccess, attached next to the protection SCP and read when checking it",
 	}
+	if fn == route.Audit {
+		// The organization's IAM features and the management account's trails
+		// (ROOT-CENTRAL-ACCESS-DISABLED, TRAIL-TAMPERED in the audit); read-only.
+		trails := fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", cfg.ManagementAccount)
+		out = append(out, allow(auditGuardUnscoped, []string{"*"}), allow(auditGuardTrailActions, []string{trails}))
+		reasons["*"] += "; for the audit iam:ListOrganizationsFeatures and cloudtrail:DescribeTrails have no resource type either"
+		reasons[trails] = "The management account's trails (the organization trail) in any region: their logging status and event selectors, read-only"
+	}
 	if UsesPolicyState(fn) {
 		// The protection SCPs' recorded state: policy#<id> items of the state table only.
 		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},

@@ -121,6 +121,10 @@ func wildcardAllowList(cfg Config) []wildcardAllowance {
 		{Resource: regexp.MustCompile(`^arn:aws:events:\*:(\d{12}|\$\{AWS::AccountId\}):rule/rootguard-forward-\*$`), Types: []string{"AWS::IAM::Role"},
 			Actions: ForwarderAuditActions,
 			Reason:  "the forwarder audit: rootguard's own forwarding rules of the audit role's account, every region, read-only"},
+		{Resource: regexp.MustCompile(`^\*$`), Types: []string{"AWS::IAM::Role"}, Actions: auditGuardUnscoped,
+			Reason: "ListOrganizationsFeatures and DescribeTrails have no resource type; the audit reads the organization's features and trails"},
+		{Resource: regexp.MustCompile(`^arn:aws:cloudtrail:\*:` + q(cfg.ManagementAccount) + `:trail/\*$`), Types: []string{"AWS::IAM::Role"}, Actions: auditGuardTrailActions,
+			Reason: "the management account's trails in any region, status and selectors only"},
 	}
 }
 

@@ -194,7 +194,17 @@ func mustHandle(ev map[string]any) []string {
 	if source == "organizations.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
 		"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
 		"RemoveAccountFromOrganization", "LeaveOrganization",
+		"CreatePolicy", "AttachPolicy",
 	}, name) {
+		out = append(out, route.SCPGuard)
+	}
+	// ROOT-CENTRAL-ACCESS-DISABLED and TRAIL-TAMPERED: IAM turning centralised root access off,
+	// and the CloudTrail calls that can blind every rule, whoever made them.
+	if (source == "iam.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
+		"DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions",
+	}, name)) || (source == "cloudtrail.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
+		"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors",
+	}, name)) {
 		out = append(out, route.SCPGuard)
 	}
 	// FORWARDER-TAMPERED: changes to rootguard's own resources (whichever resource they name:
@@ -216,6 +226,8 @@ func mustHandle(ev map[string]any) []string {
 // of each sample that raises it.
 func folderOwners(folder string) ([]string, error) {
 	switch {
+	case folder == "ROOT-CENTRAL-ACCESS-DISABLED", folder == "TRAIL-TAMPERED": // IAM and CloudTrail calls
+		return []string{route.SCPGuard}, nil
 	case strings.HasPrefix(folder, "ROOT-"):
 		return []string{route.RootActivity}, nil
 	case folder == "SCP-NOT-EFFECTIVE": // after MoveAccount, and at onboarding

@@ -514,6 +514,12 @@ func TestCentralGrants(t *testing.T) {
 				if audits != (fn == route.Audit) {
 					t.Errorf("%s organizations:ListAccounts granted=%v, want only for audit", fn, audits)
 				}
+				if _, features := g["iam:ListOrganizationsFeatures"]; features != (fn == route.Audit) {
+					t.Errorf("%s iam:ListOrganizationsFeatures granted=%v, want only for audit", fn, features)
+				}
+				if r, ok := g["cloudtrail:GetTrailStatus"]; ok != (fn == route.Audit) || (ok && !slices.Equal(r, []string{"arn:aws:cloudtrail:*:" + s.cfg.ManagementAccount + ":trail/*"})) {
+					t.Errorf("%s cloudtrail:GetTrailStatus on %v (granted=%v), want the management account's trails for audit only", fn, r, ok)
+				}
 				_, reads := g["organizations:DescribePolicy"]
 				if reads != isDetector(fn) {
 					t.Errorf("%s organizations:DescribePolicy granted=%v", fn, reads)

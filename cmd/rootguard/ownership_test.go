@@ -16,8 +16,8 @@ import (
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-// replayJSON runs `rootguard replay --format json` and returns the findings.
-func replayJSON(t *testing.T, org string, paths ...string) []map[string]any {
+// replayOwnershipJSON runs `rootguard replay --format json` and returns the findings.
+func replayOwnershipJSON(t *testing.T, org string, paths ...string) []map[string]any {
 	t.Helper()
 	args := append([]string{"replay", "--org", org, "--stax-domains", "stax.example", "--format", "json"}, paths...)
 	code, out, errOut := runCLI(t, nil, "", args...)
@@ -54,7 +54,7 @@ func ruleSeverities(fs []map[string]any, account string) []string {
 func TestAttackRootEmailMovedOffStax(t *testing.T) {
 	const sample = "../../events/ROOT-SIGNIN-STAX-MEMBER/CRITICAL.after-root-email-moved-off-stax.json"
 	want := []string{"ROOT-EMAIL-CHANGED HIGH", "ROOT-EMAIL-CHANGED CRITICAL", "ROOT-SIGNIN-STAX-MEMBER CRITICAL"}
-	fs := replayJSON(t, "../../events/org.json", sample)
+	fs := replayOwnershipJSON(t, "../../events/org.json", sample)
 	if got := ruleSeverities(fs, "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -81,7 +81,7 @@ func TestAttackRootEmailMovedOffStax(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := ruleSeverities(replayJSON(t, "../../events/org.json", dir), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
+	if got := ruleSeverities(replayOwnershipJSON(t, "../../events/org.json", dir), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("across files: got %v, want %v", got, want)
 	}
 	// The same as a CloudTrail log file of bare records (the replay's prefilter keeps the
@@ -101,11 +101,11 @@ func TestAttackRootEmailMovedOffStax(t *testing.T) {
 	if err := os.WriteFile(trail, logFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := ruleSeverities(replayJSON(t, "../../events/org.json", trail), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
+	if got := ruleSeverities(replayOwnershipJSON(t, "../../events/org.json", trail), "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("CloudTrail log file: got %v, want %v", got, want)
 	}
 	// Without the email change the sign-in alone is what it always was.
-	if got := ruleSeverities(replayJSON(t, "../../events/org.json", filepath.Join(dir, "c.json")), "666666666666"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
+	if got := ruleSeverities(replayOwnershipJSON(t, "../../events/org.json", filepath.Join(dir, "c.json")), "666666666666"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
 		t.Errorf("sign-in alone: %v", got)
 	}
 }
@@ -113,7 +113,7 @@ func TestAttackRootEmailMovedOffStax(t *testing.T) {
 // TestRootCloseAccountCustomerMember: root CloseAccount in a customer member is ROOT-BEYOND-SCP
 // CRITICAL, not ROOT-ACTIVITY.
 func TestRootCloseAccountCustomerMember(t *testing.T) {
-	fs := replayJSON(t, "../../events/org.json", "../../events/ROOT-BEYOND-SCP/CRITICAL.customer-member-root-closes-account.json")
+	fs := replayOwnershipJSON(t, "../../events/org.json", "../../events/ROOT-BEYOND-SCP/CRITICAL.customer-member-root-closes-account.json")
 	if got := ruleSeverities(fs, "333333333333"); strings.Join(got, ", ") != "ROOT-BEYOND-SCP CRITICAL" {
 		t.Errorf("got %v", got)
 	}
@@ -145,10 +145,10 @@ func TestSnapshotRecordedOwnership(t *testing.T) {
 		t.Fatal(err)
 	}
 	const sample = "../../events/ROOT-SIGNIN/MEDIUM.customer-root-login-with-security-key.json"
-	if got := ruleSeverities(replayJSON(t, "../../events/org.json", sample), "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN MEDIUM" {
+	if got := ruleSeverities(replayOwnershipJSON(t, "../../events/org.json", sample), "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN MEDIUM" {
 		t.Fatalf("without a record: %v", got)
 	}
-	fs := replayJSON(t, path, sample)
+	fs := replayOwnershipJSON(t, path, sample)
 	if got := ruleSeverities(fs, "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
 		t.Errorf("with recordedOwnership stax-owned: %v", got)
 	}
@@ -217,7 +217,7 @@ func TestSnapshotStateTable(t *testing.T) {
 	}
 	// The written snapshot keeps the customer-domain account Stax-owned in a replay.
 	const sample = "../../events/ROOT-SIGNIN/MEDIUM.customer-root-login-with-security-key.json"
-	if got := ruleSeverities(replayJSON(t, out, sample), "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
+	if got := ruleSeverities(replayOwnershipJSON(t, out, sample), "333333333333"); strings.Join(got, ", ") != "ROOT-SIGNIN-STAX-MEMBER CRITICAL" {
 		t.Errorf("replay against the snapshot: %v", got)
 	}
 	// A table that cannot be read fails the snapshot, naming it.

@@ -1,5 +1,5 @@
 // Package awsfake serves fake AWS endpoints for tests: Organizations, IAM, STS, EventBridge,
-// Security Hub and SSM Parameter Store, each an httptest server that speaks the service's wire protocol, so that the real
+// Security Hub, SSM Parameter Store and CloudTrail, each an httptest server that speaks the service's wire protocol, so that the real
 // AWS SDK clients talk to it through AWS_ENDPOINT_URL_<SERVICE> (or a client's BaseEndpoint).
 //
 // The organization is seeded from an org.SnapshotDoc: Organizations answers from it (paginated
@@ -45,7 +45,7 @@ const (
 )
 
 // Services lists every fake service.
-var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub, SSM}
+var Services = []string{Organizations, IAM, STS, EventBridge, SecurityHub, SSM, CloudTrail}
 
 // envNames maps each service to the environment variable the SDK reads its endpoint from.
 var envNames = map[string]string{
@@ -55,6 +55,7 @@ var envNames = map[string]string{
 	EventBridge:   "AWS_ENDPOINT_URL_EVENTBRIDGE",
 	SecurityHub:   "AWS_ENDPOINT_URL_SECURITYHUB",
 	SSM:           "AWS_ENDPOINT_URL_SSM",
+	CloudTrail:    "AWS_ENDPOINT_URL_CLOUDTRAIL",
 }
 
 // CentralAccessKeyID is the access key id Env hands out: calls signed with it (or with any key
@@ -203,6 +204,7 @@ func New(doc org.SnapshotDoc, opts Options) (*Server, error) {
 		EventBridge:   s.serveEventBridge,
 		SecurityHub:   s.serveSecurityHub,
 		SSM:           s.serveSSM,
+		CloudTrail:    s.serveCloudTrail,
 	}
 	for _, name := range Services {
 		s.servers[name] = httptest.NewServer(handlers[name])
@@ -518,6 +520,8 @@ func requestID() string {
 func cloneDoc(d org.SnapshotDoc) org.SnapshotDoc {
 	out := d
 	out.Organization.Tags = maps.Clone(d.Organization.Tags)
+	out.Organization.Features = slices.Clone(d.Organization.Features)
+	out.Organization.Trails = slices.Clone(d.Organization.Trails)
 	out.OrganizationalUnits = slices.Clone(d.OrganizationalUnits)
 	for i := range out.OrganizationalUnits {
 		out.OrganizationalUnits[i].Tags = maps.Clone(out.OrganizationalUnits[i].Tags)

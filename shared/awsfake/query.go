@@ -89,7 +89,13 @@ func (s *Server) serveIAM(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, iamNS, *e)
 		return
 	}
-	result, apiErr := s.iamOperation(op, c, r.PostForm.Get("UserName"))
+	var result string
+	var apiErr *APIError
+	if op == "ListOrganizationsFeatures" {
+		result, apiErr = s.listOrganizationsFeatures(c)
+	} else {
+		result, apiErr = s.iamOperation(op, c, r.PostForm.Get("UserName"))
+	}
 	if apiErr != nil {
 		s.noteError(apiErr.Code)
 		writeQueryError(w, iamNS, *apiErr)

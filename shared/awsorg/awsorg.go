@@ -12,7 +12,9 @@
 //
 // API-call budgets (enforced by the tests, with depth the number of parents of the account
 // concerned): a root event for a known account on a warm cache makes no Organizations call; an
-// SCP event makes at most depth+3 on a cold cache. The design that keeps them:
+// SCP event makes at most depth+3 on a cold cache, plus, since protection is judged by content,
+// one DescribePolicy per protection-named SCP whose content a listing did not give, and for a
+// MoveAccount the listings of the source's OUs. The design that keeps them:
 //   - Organization() is one ListRoots: the root's ARN names the management account and the
 //     organization (DescribeOrganization only when the ARN cannot be read);
 //   - Account() is one DescribeAccount, whose Paths give the account's whole chain of parents and
@@ -210,6 +212,9 @@ type Clients struct {
 	Summary      SummaryAPI
 	RootLogin    RootLoginAPI
 	RootKeys     RootKeysAPI
+	// Features and Trails are read only by Snapshot (nil: recorded as unknown).
+	Features FeaturesAPI
+	Trails   TrailsAPI
 }
 
 // Facts is the live organization facts with their cache. It is safe for concurrent use.

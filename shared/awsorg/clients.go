@@ -58,6 +58,8 @@ func NewClients(cfg aws.Config) (Clients, error) {
 		Summary:      iamc,
 		RootLogin:    iamc,
 		RootKeys:     iamc,
+		Features:     iamc,
+		Trails:       NewTrailsClient(cfg),
 	}, nil
 }
 

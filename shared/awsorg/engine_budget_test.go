@@ -39,9 +39,14 @@ func TestBudgetThroughTheEngine(t *testing.T) {
 		depth    int // parents of the account concerned (the management account: 1)
 		maxTags  int // ListTagsForResource pages: one per resource, more where a resource has more tags than the fake's page of 2
 		wantRule string
+		// extra are calls beyond depth+3 that effectiveness by content needs: a move compares
+		// the protection SCPs at its source with those at its destination, so it also lists the
+		// SCPs of the source's OUs (web, production), and reads the content of the protection
+		// SCP it finds (DescribePolicy: a listing gives only names).
+		extra int
 	}{
-		{"detach from the root", orgsEvent("DetachPolicy", params("policyId", "p-staxprot1", "targetId", "r-ab12")), 1, 4, "SCP-DETACHED"}, // policy (2 pages), root, management account
-		{"move to a nested OU", orgsEvent("MoveAccount", params("accountId", "222222222222", "sourceParentId", "ou-ab12-web00001", "destinationParentId", "ou-ab12-sand0001")), 3, 0, ""},
+		{"detach from the root", orgsEvent("DetachPolicy", params("policyId", "p-staxprot1", "targetId", "r-ab12")), 1, 4, "SCP-DETACHED", 0}, // policy (2 pages), root, management account
+		{"move to a nested OU", orgsEvent("MoveAccount", params("accountId", "222222222222", "sourceParentId", "ou-ab12-web00001", "destinationParentId", "ou-ab12-sand0001")), 3, 0, "", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t, awsfake.Sample(), Config{})
@@ -55,8 +60,8 @@ func TestBudgetThroughTheEngine(t *testing.T) {
 			tags := e.fake.Calls(awsfake.Organizations, "ListTagsForResource")
 			other := e.orgCalls() - tags
 			t.Logf("%s: %d Organizations calls for the facts, %d for exception tags: %v", tc.name, other, tags, e.fake.CallCounts())
-			if other > tc.depth+3 {
-				t.Errorf("%d Organizations calls for the facts, budget %d (depth %d + 3): %v", other, tc.depth+3, tc.depth, e.fake.CallCounts())
+			if other > tc.depth+3+tc.extra {
+				t.Errorf("%d Organizations calls for the facts, budget %d (depth %d + 3 + %d): %v", other, tc.depth+3+tc.extra, tc.depth, tc.extra, e.fake.CallCounts())
 			}
 			if tags > tc.maxTags {
 				t.Errorf("%d exception-tag lookups, want at most %d", tags, tc.maxTags)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	cloudtrailapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -69,7 +70,9 @@ func testClients(s *awsfake.Server, attempts int) Clients {
 		o.BaseEndpoint, o.Region = aws.String(s.URL(awsfake.IAM)), OrganizationsRegion
 	})
 	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(s.URL(awsfake.STS)) })
-	return Clients{Organization: orgs, Accounts: orgs, Policies: orgs, Structure: orgs, OUs: orgs, STS: stsc, Summary: iamc, RootLogin: iamc, RootKeys: iamc}
+	trails := cloudtrailapi.NewFromConfig(cfg, func(o *cloudtrailapi.Options) { o.BaseEndpoint = aws.String(s.URL(awsfake.CloudTrail)) })
+	return Clients{Organization: orgs, Accounts: orgs, Policies: orgs, Structure: orgs, OUs: orgs, STS: stsc, Summary: iamc, RootLogin: iamc, RootKeys: iamc,
+		Features: iamc, Trails: trails}
 }
 
 func setup(t *testing.T, doc org.SnapshotDoc, cfg Config) *env {

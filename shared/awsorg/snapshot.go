@@ -26,6 +26,7 @@ func Snapshot(ctx context.Context, f *Facts) (org.SnapshotDoc, error) {
 	if o.Tags, err = v.Tags(o.RootID); err != nil {
 		return org.SnapshotDoc{}, fmt.Errorf("snapshot: %w", err)
 	}
+	o.Features, o.Trails = v.Features(), v.Trails()
 	t, err := v.walk()
 	if err != nil {
 		return org.SnapshotDoc{}, fmt.Errorf("snapshot: %w", err)

@@ -48,7 +48,7 @@ func Is(source string, marked bool) bool { return source == route.CanarySource &
 
 // Facts returns the reserved fake organization: a Stax-owned management account and one
 // Stax-owned member under the root, with the protection SCP (named after the first protection
-// name) attached at the root. staxDomain is a configured Stax-managed domain.
+// name, root-guarding: it denies every action to root) attached at the root. staxDomain is a configured Stax-managed domain.
 func Facts(staxDomain, protectionName string) org.Facts {
 	t, f := true, false
 	name := strings.TrimSuffix(protectionName, "*")
@@ -64,7 +64,7 @@ func Facts(staxDomain, protectionName string) org.Facts {
 				Root: &org.RootCredentials{MFAEnabled: &t, PasswordPresent: &t, AccessKeysPresent: &f, SigningCertificatesPresent: &f}},
 			{ID: MemberAccount, Name: "rootguard-canary-member", Email: email("rootguard-canary-member"), ParentID: RootID, Root: none},
 		},
-		Policies: []org.Policy{{ID: PolicyID, Name: name + "-rootguard-canary", Type: org.PolicyTypeSCP, Targets: []string{RootID}}},
+		Policies: []org.Policy{{ID: PolicyID, Name: name + "-rootguard-canary", Type: org.PolicyTypeSCP, Content: &guardContent, Targets: []string{RootID}}},
 	})
 	if err != nil {
 		// The document above is fixed; a failure here is a programming error caught by the tests.
@@ -147,3 +147,7 @@ func (e Event) Envelope(account, region string, now time.Time) json.RawMessage {
 	raw, _ := json.Marshal(env)
 	return raw
 }
+
+// guardContent is the canary protection SCP's content: a root-guarding Deny, so that the
+// protection is effective on the canary member (effectiveness is judged by content).
+var guardContent = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyRootUser","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`

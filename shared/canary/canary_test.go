@@ -84,3 +84,24 @@ func TestForgedCanaryMark(t *testing.T) {
 		t.Error("cloudtrail and route disagree on the canary source")
 	}
 }
+
+// TestCanaryOrganizationIsProtected: the canary organization is compliant: its protection SCP is
+// root-guarding, so the account-creation canary raises no SCP-NOT-EFFECTIVE beside its report.
+func TestCanaryOrganizationIsProtected(t *testing.T) {
+	eng, err := rule.NewEngine(rule.Config{StaxDomains: []string{"stax.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, c := range Events(now) {
+		ev, err := cloudtrail.Decode(c.Envelope("999988887777", "eu-west-1", now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range eng.Evaluate(ev, Facts("stax.example", "Stax-Protection*")) {
+			if f.Rule == "SCP-NOT-EFFECTIVE" {
+				t.Errorf("%s canary: %s %s", c.Kind.Name, f.Rule, f.Description)
+			}
+		}
+	}
+}

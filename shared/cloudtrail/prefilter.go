@@ -43,7 +43,8 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patCanary) ||
 		bytes.Contains(raw, patEscape) ||
 		bytes.Contains(raw, patAccount) ||
-		namesRootguard(raw)
+		namesRootguard(raw) ||
+		guardMayMatter(raw)
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

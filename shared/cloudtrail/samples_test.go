@@ -81,5 +81,6 @@ func matters(ev *Event) bool {
 	return ev.IsRoot() || ev.Canary || canary ||
 		ev.EventSource == SourceOrganizations || ev.EventSource == SourceControlTower || ev.EventSource == SourceSignIn ||
 		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot") ||
-		ev.EventSource == SourceAccount
+		ev.EventSource == SourceAccount ||
+		guardMatters(ev)
 }

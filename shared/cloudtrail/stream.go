@@ -626,6 +626,9 @@ func plainRun(b []byte) int {
 // matchWord reports whether a string's raw content is one of the values the rules compare
 // whole: a root identity, AssumeRoot, the canary key, or an event source rules read.
 func matchWord(b []byte) bool {
+	if guardWord(b) {
+		return true
+	}
 	switch len(b) {
 	case 4:
 		return string(b) == "Root"
@@ -675,7 +678,7 @@ func (s *Stream) scanString() (int, error) {
 		switch c := b[i]; c {
 		case '"':
 			n := int(s.Offset() - start)
-			if n >= 4 && n <= 27 {
+			if n >= 4 && n <= maxWordLen {
 				if s.pos-n < 0 {
 					s.mayMatter = true // no longer in the window: assume it matters
 				} else if matchWord(s.buf[s.pos-n : s.pos]) {

@@ -49,6 +49,11 @@ type Organization struct {
 	RootID              string            `json:"rootId"`
 	SCPEnabled          *bool             `json:"scpEnabled"`
 	Tags                map[string]string `json:"tags"`
+	// Features are the organization's IAM features (iam:ListOrganizationsFeatures), such as
+	// RootCredentialsManagement; nil (null or absent) when unknown.
+	Features []string `json:"features,omitzero"`
+	// Trails are the management account's CloudTrail trails; nil (null or absent) when unknown.
+	Trails []Trail `json:"trails,omitzero"`
 }
 
 // OU is an organizational unit.

@@ -1,7 +1,6 @@
 package org
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -88,22 +87,9 @@ func (o *Overlay) Apply(ev *cloudtrail.Event) {
 		}
 		o.policies[pol.ID] = pol
 	case "CreatePolicy":
-		var resp struct {
-			Policy struct {
-				PolicySummary struct {
-					ID   string `json:"id"`
-					Name string `json:"name"`
-					Type string `json:"type"`
-				} `json:"policySummary"`
-				Content string `json:"content"`
-			} `json:"policy"`
-		}
-		if raw, ok := ev.ResponseElements["policy"]; ok {
-			_ = json.Unmarshal(fmt.Appendf(nil, `{"policy":%s}`, raw), &resp)
-		}
-		if id := resp.Policy.PolicySummary.ID; id != "" {
-			content := p("content")
-			o.policies[id] = Policy{ID: id, Name: p("name"), Type: p("type"), Content: &content}
+		if pol, ok := CreatedPolicy(ev); ok {
+			o.policies[pol.ID] = pol
+			delete(o.deleted, pol.ID)
 		}
 	case "DisablePolicyType":
 		if p("policyType") == PolicyTypeSCP {

@@ -85,6 +85,7 @@ func NewSnapshot(doc SnapshotDoc) (*Snapshot, error) {
 	if o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
 		bad("organization.managementAccountId %q is not a 12-digit account id", o.ManagementAccountID)
 	}
+	validateTrails(o.Trails, bad)
 	for i := range doc.OrganizationalUnits {
 		ou := &doc.OrganizationalUnits[i]
 		if TargetKind(ou.ID) != "ou" {

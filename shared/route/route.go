@@ -94,6 +94,7 @@ var ProtectionEventNames = []string{
 	"RemoveAccountFromOrganization", "LeaveOrganization",
 	// Restorations: they resolve open findings (and the revert role's own calls arrive so).
 	"AttachPolicy", "EnablePolicyType",
+	"CreatePolicy", // SCP-IMPERSONATED
 }
 
 // EmailChangeEventNames are the Account Management calls that change a root email, which
@@ -160,6 +161,18 @@ var Table = []Route{
 				EventSources: []string{"organizations.amazonaws.com"},
 				EventNames:   []string{"DetachPolicy"},
 				Canary:       true,
+			},
+			{ // ROOT-CENTRAL-ACCESS-DISABLED: IAM turns centralised root access off.
+				Sources:      []string{"aws.iam"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"iam.amazonaws.com"},
+				EventNames:   CentralRootAccessEventNames,
+			},
+			{ // TRAIL-TAMPERED: the trail that feeds rootguard is stopped, deleted or narrowed.
+				Sources:      []string{"aws.cloudtrail"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"cloudtrail.amazonaws.com"},
+				EventNames:   TrailEventNames,
 			},
 		}, TamperPatterns),
 	},

@@ -36,3 +36,26 @@ func TestEveryEvaluatorHasARoute(t *testing.T) {
 		t.Errorf("the guide's sign-in spelling is routed to %v", fns)
 	}
 }
+
+// TestGuardEventsReachSCPGuard: the IAM and CloudTrail calls of the guard rules reach scp-guard,
+// and their harmless neighbours (turning a feature on, starting logging) reach nothing.
+func TestGuardEventsReachSCPGuard(t *testing.T) {
+	for _, tc := range []struct {
+		source, eventSource, name string
+		want                      []string
+	}{
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootCredentialsManagement", []string{SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootSessions", []string{SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "EnableOrganizationsRootSessions", nil},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", []string{SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", []string{SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StartLogging", nil},
+		{"aws.organizations", "organizations.amazonaws.com", "CreatePolicy", []string{SCPGuard}},
+		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{SCPGuard}},
+	} {
+		f := Fields{Source: tc.source, DetailType: "AWS API Call via CloudTrail", EventSource: tc.eventSource, EventName: tc.name, UserIdentityType: "AssumedRole"}
+		if got := FunctionsFor(f); !slices.Equal(got, tc.want) {
+			t.Errorf("%s is routed to %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

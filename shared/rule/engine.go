@@ -234,6 +234,7 @@ func (e *Engine) Audit(facts org.Facts, now time.Time) ([]finding.Finding, error
 			Resources:   []string{o.RootID},
 		})
 	}
+	auditCustody(org.WithGuardFacts(facts, o), stamp, dayKey, add)
 	for _, a := range accounts {
 		s := c.Subject(a.ID)
 		for _, x := range accountChecks(facts, &e.cfg, s, "", dayKey).hits {
@@ -244,27 +245,7 @@ func (e *Engine) Audit(facts org.Facts, now time.Time) ([]finding.Finding, error
 }
 
 func (e *Engine) protectionMissing(facts org.Facts, o org.Organization) (bool, string) {
-	if o.SCPEnabled != nil && !*o.SCPEnabled {
-		return true, "the SCP policy type is disabled at the organization root " + o.RootID
-	}
-	policies, err := facts.Policies()
-	if err != nil {
-		return true, "the organization's SCPs could not be listed (" + err.Error() + ")"
-	}
-	var names []string
-	for _, p := range policies {
-		if !isProtectionPolicy(&e.cfg, p) {
-			continue
-		}
-		names = append(names, p.Name)
-		if len(p.Targets) > 0 {
-			return false, ""
-		}
-	}
-	if len(names) == 0 {
-		return true, fmt.Sprintf("no SCP matches the protection SCP names (%s)", strings.Join(e.cfg.ProtectionSCPNames, ", "))
-	}
-	return true, fmt.Sprintf("the protection SCPs (%s) are attached nowhere", strings.Join(names, ", "))
+	return missingGuard(facts, &e.cfg, o)
 }
 
 // Replayer evaluates a sequence of events statefully: after each event, its effect on the

@@ -146,7 +146,12 @@ func TestPostureManagementWithoutMFA(t *testing.T) {
 
 func TestModifiedWithUnknownPreviousContent(t *testing.T) {
 	eng := mustEngine(t)
-	facts := effectOrg(t, ptr(true), "r-1") // p-prot has no content in this organization
+	doc := effectOrg(t, ptr(true), "r-1").Doc()
+	doc.Policies[1].Content = nil // p-prot's content is unknown in this organization
+	facts, err := org.NewSnapshot(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	update := func(content string) finding.Finding {
 		ev := &cloudtrail.Event{Record: cloudtrail.Record{EventSource: cloudtrail.SourceOrganizations, EventName: "UpdatePolicy", EventID: "u-" + content[:10],
 			RequestParameters: map[string]json.RawMessage{"policyId": json.RawMessage(`"p-prot"`), "content": mustJSON(content)}}}

@@ -13,7 +13,7 @@ import (
 // rootGuardingContent is a protection SCP whose Deny is aimed at root.
 const rootGuardingContent = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`
 
-// custodyOrg: the protection SCP is attached at the root, so member root calls are ROOT-ACTIVITY.
+// ownershipOrg: the protection SCP is attached at the root, so member root calls are ROOT-ACTIVITY.
 //
 //	100000000000 management, Stax-owned
 //	200000000000 Stax-owned member
@@ -21,7 +21,7 @@ const rootGuardingContent = `{"Version":"2012-10-17","Statement":[{"Effect":"Den
 //	400000000000 customer email, but recorded Stax-owned (its email moved off on 2026-11-02)
 //	500000000000 Stax email, recorded customer-owned (the current email wins: stricter)
 //	600000000000 email unknown, recorded Stax-owned (stays unknown: already the strictest)
-func custodyOrg(t *testing.T) *org.Snapshot {
+func ownershipOrg(t *testing.T) *org.Snapshot {
 	t.Helper()
 	on := true
 	content := rootGuardingContent
@@ -109,7 +109,7 @@ func rootOf(fs []finding.Finding) string {
 
 func TestBeyondSCP(t *testing.T) {
 	eng := mustEngine(t)
-	facts := custodyOrg(t)
+	facts := ownershipOrg(t)
 	const billing, account, orgs = "billingconsole.amazonaws.com", "account.amazonaws.com", cloudtrail.SourceOrganizations
 	for _, tc := range []struct {
 		name string
@@ -195,7 +195,7 @@ func TestBeyondSCPTaskList(t *testing.T) {
 
 func TestEmailChanged(t *testing.T) {
 	eng := mustEngine(t)
-	facts := custodyOrg(t)
+	facts := ownershipOrg(t)
 	const src = cloudtrail.SourceAccount
 	start := func(acct, email string) call {
 		return call{account: acct, recipient: "100000000000", identity: "role", source: src, name: "StartPrimaryEmailUpdate", params: map[string]string{"accountId": acct, "primaryEmail": email}}
@@ -291,7 +291,7 @@ func TestStickyOwnership(t *testing.T) {
 // still ROOT-SIGNIN-STAX-MEMBER CRITICAL, saying why.
 func TestReplayStickyOwnership(t *testing.T) {
 	eng := mustEngine(t)
-	rep := eng.NewReplayer(custodyOrg(t))
+	rep := eng.NewReplayer(ownershipOrg(t))
 	const src = cloudtrail.SourceAccount
 	c := call{account: "200000000000", recipient: "100000000000", identity: "role", source: src, name: "StartPrimaryEmailUpdate",
 		params: map[string]string{"accountId": "200000000000", "primaryEmail": "x@evil.example"}, time: "2026-11-20T08:00:00Z"}

@@ -68,8 +68,8 @@ var protectionRules = []*Rule{
 		ID:          "SCP-NOT-EFFECTIVE",
 		Title:       "Protection SCP not effective on a member account",
 		Group:       GroupProtection,
-		When:        "after `MoveAccount` (for the moved account, at its destination), at onboarding, or in the audit: the protection SCP is not effective on a member account",
-		Severity:    "HIGH; LOW when the move failed",
+		When:        "after `MoveAccount` (for the moved account, at its destination), at onboarding, or in the audit: no root-guarding protection SCP applies to a member account; after `MoveAccount` also when the account keeps a root-guarding protection but loses a protection-named SCP that applied at its source",
+		Severity:    "HIGH when no root-guarding protection applies; MEDIUM when one still applies but a protection SCP was lost by the move; LOW when the move failed",
 		Why:         "Without the protection SCP on its path, nothing limits what root credentials can do in the account.",
 		Remediation: "Stax moves the account back under an OU covered by the protection SCP, or attaches the protection SCP where it is missing.",
 		References:  []string{refSCP, refStaxSCP},
@@ -79,7 +79,7 @@ var protectionRules = []*Rule{
 		ID:          "SCP-MISSING",
 		Title:       "No protection SCP in the organization",
 		Group:       GroupProtection,
-		When:        "audit only: the organization has no protection SCP attached anywhere, or SCPs are disabled at the root",
+		When:        "audit only: the organization has no root-guarding protection SCP attached anywhere (protection-named decoys are ignored, and named), or SCPs are disabled at the root",
 		Severity:    "CRITICAL",
 		Why:         "The mandatory Stax-Protection SCP is the only control that limits root credentials in member accounts.",
 		Remediation: "Stax enables the SCP policy type at the root and attaches the protection SCP to the organization root.",
@@ -97,6 +97,9 @@ var protectionRules = []*Rule{
 		References:  []string{refOrgsEvents},
 		eval:        evalLeft,
 	},
+	ruleImpersonated,
+	ruleCentralAccessDisabled,
+	ruleTrailTampered,
 }
 
 func orgsEvent(ev *cloudtrail.Event, names ...string) bool {
@@ -280,34 +283,6 @@ func evalPolicyTypeDisabled(c *Ctx) []Hit {
 		Title:       "SCP policy type disabled at " + root,
 		Description: fmt.Sprintf("%s disabled the SERVICE_CONTROL_POLICY type at the organization root %s %s. Every SCP stops applying and every SCP attachment is lost, the protection SCP's included.%s", ev.Actor(), root, where(ev), failedNote(ev)),
 		Resources:   []string{root},
-	}}
-}
-
-func evalMoveAccount(c *Ctx) []Hit {
-	ev := c.Ev
-	if !orgsEvent(ev, "MoveAccount") {
-		return nil
-	}
-	account := ev.Param("accountId")
-	dest := ev.Param("destinationParentId")
-	s := c.Subject(account)
-	if s.Role == finding.Management {
-		return nil
-	}
-	effect, why := c.protection(account, dest)
-	if effect == Effective || effect == NotApplicable {
-		return nil
-	}
-	sev := finding.High
-	if ev.Failed() {
-		sev = finding.Low
-	}
-	return []Hit{{
-		Severity:    sev,
-		AccountID:   s.ID,
-		Title:       fmt.Sprintf("Protection SCP not effective on %s after a move", s.Label()),
-		Description: fmt.Sprintf("%s moved the %s from %s to %s %s. At its destination %s.%s", ev.Actor(), s.Describe(), ev.Param("sourceParentId"), dest, where(ev), why, failedNote(ev)),
-		Resources:   []string{dest},
 	}}
 }
 

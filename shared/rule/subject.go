@@ -3,7 +3,6 @@ package rule
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/rootguard/rootguard/shared/finding"
@@ -163,61 +162,8 @@ func (c *Ctx) protection(accountID, parent string) (Effect, string) {
 }
 
 func protectionState(facts org.Facts, cfg *Config, accountID, parent string) (Effect, string) {
-	o, err := facts.Organization()
-	if err != nil {
-		return EffectUnknown, "the organization could not be read"
-	}
-	if o.ManagementAccountID != "" && o.ManagementAccountID == accountID {
-		return NotApplicable, "SCPs never apply to the management account"
-	}
-	if o.SCPEnabled == nil {
-		return EffectUnknown, "whether SCPs are enabled at the root is unknown"
-	}
-	if !*o.SCPEnabled {
-		return NotEffective, "the SCP policy type is disabled at the organization root"
-	}
-	chain := []string{accountID}
-	if parent != "" {
-		chain = append(chain, parent)
-		up, err := facts.Parents(parent)
-		if err != nil && parent != o.RootID {
-			return EffectUnknown, fmt.Sprintf("the parents of %s could not be read", parent)
-		}
-		chain = append(chain, up...)
-	} else {
-		up, err := facts.Parents(accountID)
-		if err != nil {
-			if errors.Is(err, org.ErrNotFound) {
-				return EffectUnknown, "the account is not in the organization facts"
-			}
-			return EffectUnknown, "the account's parents could not be read"
-		}
-		chain = append(chain, up...)
-	}
-	if o.RootID != "" && !slices.Contains(chain, o.RootID) {
-		chain = append(chain, o.RootID)
-	}
-	unknown := ""
-	for _, node := range chain {
-		ids, err := facts.PoliciesFor(node)
-		if err != nil {
-			unknown = fmt.Sprintf("the SCPs attached to %s could not be read", node)
-			continue
-		}
-		for _, id := range ids {
-			p, err := facts.Policy(id)
-			if err != nil {
-				continue
-			}
-			if isProtectionPolicy(cfg, p) {
-				return Effective, fmt.Sprintf("protection SCP %s (%s) is attached to %s", p.Name, p.ID, node)
-			}
-		}
-	}
-	if unknown != "" {
-		return EffectUnknown, unknown
-	}
-	return NotEffective, "no protection SCP is attached to the account, any OU above it, or the root"
+	s := scanProtection(facts, cfg, accountID, parent)
+	return s.effect, s.why
 }
 
 func isProtectionPolicy(cfg *Config, p org.Policy) bool {

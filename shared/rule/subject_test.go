@@ -98,7 +98,7 @@ func effectOrg(t *testing.T, scpEnabled *bool, protectionTargets ...string) *org
 		},
 		Policies: []org.Policy{
 			{ID: "p-full", Name: "FullAWSAccess", Type: org.PolicyTypeSCP, AWSManaged: true, Targets: []string{"r-1"}},
-			{ID: "p-prot", Name: "Stax-Protection", Type: org.PolicyTypeSCP, Targets: protectionTargets},
+			{ID: "p-prot", Name: "Stax-Protection", Type: org.PolicyTypeSCP, Content: ptr(guardContent), Targets: protectionTargets},
 			{ID: "p-tag", Name: "Stax-Protection-tags", Type: "TAG_POLICY", Targets: []string{"r-1"}},
 		},
 	}
