@@ -25,6 +25,9 @@ type Overlay struct {
 	added      map[string]Account // accounts that joined
 	gone       map[string]bool    // accounts that left
 	scpCleared bool               // every SCP attachment lost (DisablePolicyType)
+
+	// tags: resource -> key -> value set (nil: removed); see overlay_tags.go.
+	tags map[string]map[string]*string
 }
 
 // NewOverlay returns an overlay over base.
@@ -111,6 +114,8 @@ func (o *Overlay) Apply(ev *cloudtrail.Event) {
 			t := true
 			o.scpEnabled = &t
 		}
+	case "TagResource", "UntagResource":
+		o.applyTags(ev)
 	case "MoveAccount":
 		o.parents[p("accountId")] = p("destinationParentId")
 	case "RemoveAccountFromOrganization":
@@ -261,9 +266,13 @@ func (o *Overlay) Policy(id string) (Policy, error) {
 // Tags implements Facts.
 func (o *Overlay) Tags(id string) (map[string]string, error) {
 	if _, ok := o.added[id]; ok {
-		return nil, nil
+		return o.withTags(id, nil), nil
 	}
-	return o.base.Tags(id)
+	base, err := o.base.Tags(id)
+	if err != nil && o.tags[id] == nil {
+		return nil, err
+	}
+	return o.withTags(id, base), nil
 }
 
 // RootCredentials implements Facts.
