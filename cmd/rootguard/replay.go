@@ -50,7 +50,7 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		},
 	})
 	if *audit {
-		more, err := eng.Audit(rep.State, time.Now().UTC())
+		more, err := rep.Audit(time.Now().UTC())
 		if err != nil {
 			return exitUsage, err
 		}

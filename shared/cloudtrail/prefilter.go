@@ -14,6 +14,7 @@ var (
 	patSignIn        = []byte("signin.amazonaws.com")
 	patCanary        = []byte("rootguardCanary")
 	patEscape        = []byte(`\u`)
+	patIAM           = []byte("iam.amazonaws.com") // TRUSTED-PRINCIPAL-CHANGED
 )
 
 // MayMatter is a fast byte check that a raw record (one JSON value) could raise a rootguard
@@ -28,7 +29,8 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patSignIn) ||
 		bytes.Contains(raw, patControlTower) ||
 		bytes.Contains(raw, patCanary) ||
-		bytes.Contains(raw, patEscape)
+		bytes.Contains(raw, patEscape) ||
+		bytes.Contains(raw, patIAM)
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

@@ -639,6 +639,8 @@ func matchWord(b []byte) bool {
 		return string(b) == SourceControlTower
 	case 27:
 		return string(b) == SourceOrganizations
+	case 17:
+		return string(b) == SourceIAM // TRUSTED-PRINCIPAL-CHANGED
 	}
 	return false
 }

@@ -20,8 +20,9 @@ const eventsDir = "../../events"
 
 // sampleConfig is the configuration the samples are written for (events/README.md).
 var sampleConfig = rule.Config{
-	StaxDomains:       []string{"stax.example"},
-	TrustedPrincipals: []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+	StaxDomains:        []string{"stax.example"},
+	TrustedPrincipals:  []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+	ExceptionApprovers: []string{"arn:aws:iam::111111111111:role/stax-exception-approver"},
 }
 
 // replayFile replays one sample file alone against events/org.json, with an audit afterwards

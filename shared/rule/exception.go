@@ -171,6 +171,8 @@ func (e *Engine) validException(c *Ctx, id string, at time.Time) (ref, approver,
 		return "", "", fmt.Sprintf("the exception %s on %s was ignored: it expires %s, more than %s after %s", ex.Reference, id, ex.Expires.Format(time.RFC3339), e.cfg.ExceptionMaxAge, at.Format(time.RFC3339)), false
 	case !ex.Expires.After(at):
 		return "", "", fmt.Sprintf("the exception %s on %s expired at %s", ex.Reference, id, ex.Expires.Format(time.RFC3339)), false
+	case !g.At.IsZero() && at.Before(g.At):
+		return "", "", fmt.Sprintf("the exception %s on %s was granted at %s, after %s", ex.Reference, id, g.At.UTC().Format(time.RFC3339), at.Format(time.RFC3339)), false
 	case sameGranter(c.Ev, g):
 		return "", "", fmt.Sprintf("the exception %s on %s does not cover this change: it was granted by %s, who made the change (four eyes)", ex.Reference, id, g.Actor), false
 	}
