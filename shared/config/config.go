@@ -87,6 +87,13 @@ type Config struct {
 	// LogLevel (ROOTGUARD_LOG_LEVEL, debug, info, warn or error, default info). Raw events are
 	// logged only at debug.
 	LogLevel slog.Level
+	// ExceptionApprovers (ROOTGUARD_EXCEPTION_APPROVERS, comma-separated IAM role or user ARNs):
+	// the principals whose TagResource of rootguard:exception grants an exception (a role matches
+	// every session of it). Without them no exception counts.
+	ExceptionApprovers []string
+	// TrustSuspension (ROOTGUARD_TRUST_SUSPENSION, Go duration, default 24h): how long a trusted
+	// principal or approver is neither after TRUSTED-PRINCIPAL-CHANGED.
+	TrustSuspension time.Duration
 }
 
 // Variable names.
@@ -108,6 +115,8 @@ const (
 	EnvFactsTTL            = "ROOTGUARD_FACTS_TTL"
 	EnvOnboardingWait      = "ROOTGUARD_ONBOARDING_WAIT"
 	EnvLogLevel            = "ROOTGUARD_LOG_LEVEL"
+	EnvExceptionApprovers  = "ROOTGUARD_EXCEPTION_APPROVERS"
+	EnvTrustSuspension     = "ROOTGUARD_TRUST_SUSPENSION"
 )
 
 // Name checks, written out rather than as regular expressions: compiling those (with their
@@ -211,6 +220,8 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		DedupTable:             get(EnvDedupTable),
 		FactsTTL:               duration(EnvFactsTTL, DefaultFactsTTL),
 		OnboardingWait:         duration(EnvOnboardingWait, DefaultOnboardingWait),
+		ExceptionApprovers:     List(get(EnvExceptionApprovers)),
+		TrustSuspension:        duration(EnvTrustSuspension, rule.DefaultTrustSuspension),
 	}
 	if c.RootCredentialsMode == "" {
 		c.RootCredentialsMode = ModeAuditRole
@@ -247,7 +258,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 			bad(EnvStaxDomains, "not set: give the Stax-managed root email domains, comma-separated (e.g. stax.example); without them no account is Stax-owned")
 		}
 		if _, err := rule.NewEngine(c.Rules()); err != nil {
-			bad(EnvStaxDomains+", "+EnvProtectionSCP+" or "+EnvTrustedPrincipals, "%v", err)
+			bad(EnvStaxDomains+", "+EnvProtectionSCP+", "+EnvTrustedPrincipals+", "+EnvExceptionApprovers+" or "+EnvTrustSuspension, "%v", err)
 		}
 		switch c.RootCredentialsMode {
 		case ModeAuditRole:
@@ -293,6 +304,8 @@ func (c Config) Rules() rule.Config {
 		ProtectionSCPNames: c.ProtectionSCP,
 		TrustedPrincipals:  c.TrustedPrincipals,
 		ExceptionMaxAge:    c.ExceptionMaxAge,
+		ExceptionApprovers: c.ExceptionApprovers,
+		TrustSuspension:    c.TrustSuspension,
 	}
 }
 
