@@ -219,6 +219,8 @@ func folderOwners(folder string) ([]string, error) {
 		return []string{route.SCPGuard}, nil
 	case strings.HasPrefix(folder, "ONBOARD-"), strings.HasPrefix(folder, "POSTURE-"):
 		return []string{route.Onboarding}, nil
+	case folder == "EXCEPTION-GRANTED", folder == "TRUSTED-PRINCIPAL-CHANGED": // custody rules in scp-guard
+		return []string{route.SCPGuard}, nil
 	}
 	return nil, fmt.Errorf("folder %s: no owning function known to this test", folder)
 }

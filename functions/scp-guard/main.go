@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection)
+	h, err := evaluator.New(context.Background(), route.SCPGuard, dynamostore.New, rule.GroupProtection, rule.GroupCustody)
 	if err != nil {
 		wire.Exit(err)
 	}

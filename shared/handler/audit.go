@@ -29,6 +29,8 @@ type Auditor struct {
 	Metrics *metric.Recorder
 	// Now is the clock for an event without a time (default time.Now).
 	Now func() time.Time
+	// Custody, when set, is the state table's exception grants: without it no exception counts.
+	Custody Custody
 }
 
 type scheduledEvent struct {
@@ -67,7 +69,7 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 	if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
 		at = t.UTC()
 	}
-	findings, err := h.Engine.Audit(h.Facts.For(ctx), at)
+	findings, err := h.Engine.AuditWith(h.Facts.For(ctx), custodyFor(ctx, h.Custody), at)
 	if err != nil {
 		h.Log.Error("audit failed", "eventId", ev.ID, "error", err.Error(), "retryable", true)
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "facts"})

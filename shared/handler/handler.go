@@ -69,6 +69,9 @@ type Evaluator struct {
 	// (default time.Now); tests replace them.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+	// Custody, when set, is the state table's exception grants and trust suspensions: read for
+	// every event, written with what the event changes (scp-guard). Without it no exception counts.
+	Custody Custody
 }
 
 // Handle evaluates one EventBridge event.
@@ -95,7 +98,11 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	if h.OnboardingWait > 0 {
 		h.settle(ctx, facts, ev)
 	}
-	findings := h.Engine.Evaluate(ev, facts, h.Groups...)
+	cu := custodyFor(ctx, h.Custody)
+	findings := h.Engine.EvaluateWith(ev, facts, cu, h.Groups...)
+	if err := witness(ctx, h.Log, h.Metrics, h.Engine, h.Custody, cu, ev, h.Now); err != nil {
+		return err
+	}
 	return h.publish(ctx, ev.ID(), ev.EventName, ev.AccountID(), findings)
 }
 

@@ -76,6 +76,18 @@ var ProtectionEventNames = []string{
 	"RemoveAccountFromOrganization", "LeaveOrganization",
 }
 
+// ExceptionEventNames are the Organizations tag calls scp-guard evaluates and records (exception
+// grants).
+var ExceptionEventNames = []string{"TagResource", "UntagResource"}
+
+// TrustEventNames are the IAM calls that can change a trusted principal or exception approver
+// (TRUSTED-PRINCIPAL-CHANGED, evaluated by scp-guard).
+var TrustEventNames = []string{
+	"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
+	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
+}
+
 // OnboardingEventNames are the events onboarding evaluates.
 var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
 
@@ -128,6 +140,18 @@ var Table = []Route{
 				EventSources: []string{"organizations.amazonaws.com"},
 				EventNames:   []string{"DetachPolicy"},
 				Canary:       true,
+			},
+			{ // Exception grants (EXCEPTION-GRANTED; scp-guard records them in the state table).
+				Sources:      []string{"aws.organizations"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   ExceptionEventNames,
+			},
+			{ // Changes to trusted principals and approvers (TRUSTED-PRINCIPAL-CHANGED; suspensions).
+				Sources:      []string{"aws.iam"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"iam.amazonaws.com"},
+				EventNames:   TrustEventNames,
 			},
 		},
 	},

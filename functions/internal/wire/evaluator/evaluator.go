@@ -37,6 +37,8 @@ type parts struct {
 	engine *rule.Engine
 	facts  handler.Facts
 	bus    *handler.Bus
+	// custody is the state table's exception grants and trust suspensions (nil without a table).
+	custody handler.Custody
 }
 
 func build(ctx context.Context, function string, table StateTable) (*parts, error) {
@@ -73,12 +75,17 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
-	return &parts{
+	p := &parts{
 		base:   b,
 		engine: eng,
 		facts:  liveFacts{awsorg.New(acfg, clients)},
 		bus:    &handler.Bus{API: eventbridge.NewFromConfig(b.AWS), Name: b.Config.EventBus},
-	}, nil
+	}
+	// The state table also keeps the exceptions granted and the trust suspended (dynamostore).
+	if cs, ok := acfg.Store.(handler.Custody); ok {
+		p.custody = cs
+	}
+	return p, nil
 }
 
 // New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
@@ -90,7 +97,7 @@ func New(ctx context.Context, function string, table StateTable, groups ...rule.
 	}
 	h := &handler.Evaluator{
 		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
-		Log: p.base.Log, Metrics: p.base.Metrics,
+		Log: p.base.Log, Metrics: p.base.Metrics, Custody: p.custody,
 	}
 	if function == route.Onboarding {
 		h.OnboardingWait = p.base.Config.OnboardingWait
@@ -104,5 +111,5 @@ func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}, nil
+	return &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics, Custody: p.custody}, nil
 }
