@@ -276,6 +276,8 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_PROTECTION_SCP":        jsii.String(joinList(cfg.ProtectionSCPNames)),
 			"ROOTGUARD_TRUSTED_PRINCIPALS":    jsii.String(joinList(cfg.TrustedPrincipals)),
 			"ROOTGUARD_EXCEPTION_MAX_AGE":     jsii.String(cfg.ExceptionMaxAge.String()),
+			"ROOTGUARD_EXCEPTION_APPROVERS":   jsii.String(joinList(cfg.ExceptionApprovers)),
+			"ROOTGUARD_TRUST_SUSPENSION":      jsii.String(cfg.TrustSuspension.String()),
 			"ROOTGUARD_ROOT_CREDENTIALS_MODE": jsii.String(cfg.RootCredentialsMode),
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
@@ -387,9 +389,10 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		"arn:aws:organizations::aws:policy/*": "AWS-managed SCPs such as FullAWSAccess, attached next to the protection SCP and read when checking it",
 	}
 	if UsesPolicyState(fn) {
-		// The protection SCPs' recorded state: policy#<id> items of the state table only.
+		// The protection SCPs' recorded state (policy#<id>) and the custody state (grant#<resource>,
+		// trust#<principal>) items of the state table only.
 		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
-			leadingKeys(policyStateKeys)))
+			leadingKeys(policyStateKeys, grantKeys, trustKeys)))
 	}
 	if !ReadsRootCredentials(fn) {
 		return out, reasons
@@ -423,14 +426,17 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 const (
 	deliveryRecordKeys = "finding#*"
 	policyStateKeys    = "policy#*"
+	// The custody state (shared/awsorg/dynamostore.GrantKeyPrefix, TrustKeyPrefix).
+	grantKeys = "grant#*"
+	trustKeys = "trust#*"
 )
 
 // UsesPolicyState reports whether a function keeps the protection SCPs' state in the state table.
 func UsesPolicyState(fn string) bool { return fn == route.SCPGuard || fn == route.Audit }
 
 // leadingKeys limits DynamoDB item access to the items whose partition key matches pattern.
-func leadingKeys(pattern string) map[string]any {
-	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{pattern}}}
+func leadingKeys(patterns ...string) map[string]any {
+	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": patterns}}
 }
 
 // notifierStatements: the topics, Security Hub, the delivery records in the state table.

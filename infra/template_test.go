@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/shared/awsorg"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/canary"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/route"
@@ -105,6 +106,8 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_PROTECTION_SCP":        strings.Join(s.cfg.ProtectionSCPNames, ","),
 				"ROOTGUARD_TRUSTED_PRINCIPALS":    strings.Join(s.cfg.TrustedPrincipals, ","),
 				"ROOTGUARD_EXCEPTION_MAX_AGE":     s.cfg.ExceptionMaxAge.String(),
+				"ROOTGUARD_EXCEPTION_APPROVERS":   strings.Join(s.cfg.ExceptionApprovers, ","),
+				"ROOTGUARD_TRUST_SUSPENSION":      s.cfg.TrustSuspension.String(),
 				"ROOTGUARD_ROOT_CREDENTIALS_MODE": s.cfg.RootCredentialsMode,
 				"ROOTGUARD_AUDIT_ROLE_NAME":       s.cfg.AuditRoleName,
 				"ROOTGUARD_EVENT_BUS":             "${" + findingsBus + "}",
@@ -341,10 +344,11 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 			// Each function reaches only its own items of the state table: the notifier its
 			// delivery records, scp-guard and the audit the protection SCPs' state, nobody else any.
 			tableArn := "${" + tables[0].ID + ".Arn}"
+			stateKeys := awsorg.PolicyKeyPrefix + "* " + dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
 			wantDynamo := map[string]string{
 				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + notify.FindingKeyPrefix + "*]",
-				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
-				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
+				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
+				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 			}
 			for _, fn := range route.Functions {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
