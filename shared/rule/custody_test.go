@@ -2,12 +2,15 @@ package rule
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/shared/route"
 )
 
 const (
@@ -84,6 +87,7 @@ func TestExceptionPaths(t *testing.T) {
 		name      string
 		cfg       *Config
 		snapTags  map[string]map[string]string
+		targets   []string // of the protection SCP (default: r-1 and ou-1-a)
 		steps     []step
 		wantRule  string
 		wantSev   finding.Severity
@@ -136,6 +140,15 @@ func TestExceptionPaths(t *testing.T) {
 			wantRule: "SCP-DETACHED", wantSev: finding.Critical},
 		{name: "trusted principal", steps: []step{detachStep(tRobot, "10:00:00", "r-1")},
 			wantRule: "SCP-DETACHED", wantSev: finding.Informational, wantRef: "trusted principal " + tAutomation},
+		{name: "trusted principal: AssumeRoot", steps: []step{{source: cloudtrail.SourceSTS, name: "AssumeRoot", actor: tRobot, at: "10:00:00",
+			params: map[string]any{"targetPrincipal": "300000000000", "taskPolicyArn": map[string]string{"arn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"}}}},
+			wantRule: "ROOT-SESSION", wantSev: finding.Informational, wantRef: "trusted principal"},
+		{name: "trusted principal: a move that leaves an account unprotected", targets: []string{"ou-1-a"}, steps: []step{{source: cloudtrail.SourceOrganizations, name: "MoveAccount", actor: tRobot, at: "10:00:00",
+			params: map[string]any{"accountId": "300000000000", "sourceParentId": "ou-1-a", "destinationParentId": "r-1"}}},
+			wantRule: "SCP-NOT-EFFECTIVE", wantSev: finding.Informational, wantRef: "trusted principal"},
+		{name: "trusted principal: deleting the protection is never lowered", steps: []step{{source: cloudtrail.SourceOrganizations, name: "DeletePolicy", actor: tRobot, at: "10:00:00",
+			params: map[string]any{"policyId": "p-prot"}}},
+			wantRule: "SCP-DELETED", wantSev: finding.Critical},
 		{name: "trust suspension", steps: []step{iamStep("UpdateAssumeRolePolicy", tAlice, "09:00:00", map[string]any{"roleName": "stax-guardrail-automation"}), detachStep(tRobot, "10:00:00", "r-1")},
 			wantRule: "SCP-DETACHED", wantSev: finding.Critical, wantNote: "it would have been lowered to INFORMATIONAL as a change by the trusted principal"},
 		{name: "trust still suspended ten hours later", steps: []step{iamStep("UpdateAssumeRolePolicy", tAlice, "00:00:00", map[string]any{"roleName": "stax-guardrail-automation"}),
@@ -163,7 +176,11 @@ func TestExceptionPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep := eng.NewReplayer(exceptionOrg(t, tc.snapTags, "r-1", "ou-1-a"))
+			targets := tc.targets
+			if targets == nil {
+				targets = []string{"r-1", "ou-1-a"}
+			}
+			rep := eng.NewReplayer(exceptionOrg(t, tc.snapTags, targets...))
 			var last []finding.Finding
 			for i, s := range tc.steps {
 				fs := rep.Evaluate(s.event(i))
@@ -192,6 +209,40 @@ func TestExceptionPaths(t *testing.T) {
 				t.Errorf("description lacks %q: %s", tc.wantNote, got.Description)
 			}
 		})
+	}
+}
+
+// failingCustody cannot be read.
+type failingCustody struct{}
+
+func (failingCustody) Grant(string) (Grant, bool, error) {
+	return Grant{}, false, errors.New("table unreachable")
+}
+func (failingCustody) Suspended(string, time.Time) (Suspension, bool, error) {
+	return Suspension{}, false, errors.New("table unreachable")
+}
+
+// TestCustodyUnreadableFailsClosed: when the custody state cannot be read, neither an exception
+// nor a trusted principal lowers anything, and the finding says why.
+func TestCustodyUnreadableFailsClosed(t *testing.T) {
+	eng, _ := NewEngine(Config{StaxDomains: []string{"stax.example"}, TrustedPrincipals: []string{tAutomation}, ExceptionApprovers: []string{tApprover}})
+	facts := exceptionOrg(t, map[string]map[string]string{"p-prot": {ExceptionTag: tValid}}, "r-1")
+	for _, actor := range []string{tAlice, tRobot} {
+		fs := eng.EvaluateWith(detachStep(actor, "10:00:00", "r-1").event(0), facts, failingCustody{})
+		if len(fs) != 1 || fs[0].Severity != finding.Critical || !strings.Contains(fs[0].Description, "table unreachable") {
+			t.Errorf("%s: %+v", actor, fs)
+		}
+	}
+}
+
+// TestRoutedTrustCalls: scp-guard's route takes exactly the IAM calls TRUSTED-PRINCIPAL-CHANGED
+// reads, and the tag calls EXCEPTION-GRANTED reads.
+func TestRoutedTrustCalls(t *testing.T) {
+	if got, want := route.TrustEventNames, slices.Concat(trustRoleEvents, trustUserEvents); !slices.Equal(got, want) {
+		t.Errorf("route.TrustEventNames %v, rule %v", got, want)
+	}
+	if !slices.Equal(route.ExceptionEventNames, []string{"TagResource", "UntagResource"}) {
+		t.Errorf("route.ExceptionEventNames %v", route.ExceptionEventNames)
 	}
 }
 
