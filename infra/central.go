@@ -282,7 +282,7 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
 		}
-		if UsesPolicyState(spec.Name) {
+		if UsesPolicyState(spec.Name) || ReadsCustodyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
 		}
 	default:
@@ -394,6 +394,10 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
 			leadingKeys(policyStateKeys, grantKeys, trustKeys)))
 	}
+	if ReadsCustodyState(fn) {
+		// root-activity and onboarding read the exception grants and trust suspensions only.
+		out = append(out, allowIf([]string{"dynamodb:GetItem"}, []string{*c.DedupTable.TableArn()}, leadingKeys(grantKeys, trustKeys)))
+	}
 	if !ReadsRootCredentials(fn) {
 		return out, reasons
 	}
@@ -433,6 +437,10 @@ const (
 
 // UsesPolicyState reports whether a function keeps the protection SCPs' state in the state table.
 func UsesPolicyState(fn string) bool { return fn == route.SCPGuard || fn == route.Audit }
+
+// ReadsCustodyState reports whether a function only reads the custody state (grant#, trust#) of
+// the state table; scp-guard and the audit read it beside the protection SCPs' state.
+func ReadsCustodyState(fn string) bool { return fn == route.RootActivity || fn == route.Onboarding }
 
 // leadingKeys limits DynamoDB item access to the items whose partition key matches pattern.
 func leadingKeys(patterns ...string) map[string]any {

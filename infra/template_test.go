@@ -133,7 +133,7 @@ func TestCentralEnvironment(t *testing.T) {
 					want = notifier
 				case route.Heartbeat:
 					want = heartbeat
-				case route.SCPGuard, route.Audit:
+				case route.SCPGuard, route.Audit, route.RootActivity, route.Onboarding: // every evaluator reads the custody state
 					want = policyState
 				}
 				got := map[string]string{}
@@ -342,7 +342,8 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				t.Errorf("table encryption %v: want the stack's key", tp["SSESpecification"])
 			}
 			// Each function reaches only its own items of the state table: the notifier its
-			// delivery records, scp-guard and the audit the protection SCPs' state, nobody else any.
+			// delivery records, scp-guard and the audit the protection SCPs' and the custody state,
+			// root-activity and onboarding read the custody state only.
 			tableArn := "${" + tables[0].ID + ".Arn}"
 			stateKeys := awsorg.PolicyKeyPrefix + "* " + dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
 			wantDynamo := map[string]string{
@@ -350,6 +351,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 			}
+			custodyKeys := dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
+			wantDynamo[route.RootActivity] = "dynamodb:GetItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + custodyKeys + "]"
+			wantDynamo[route.Onboarding] = wantDynamo[route.RootActivity]
 			for _, fn := range route.Functions {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
 				var got []string

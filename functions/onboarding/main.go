@@ -10,12 +10,13 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/route"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.Onboarding, nil, rule.GroupOnboarding)
+	h, err := evaluator.New(context.Background(), route.Onboarding, dynamostore.New, rule.GroupOnboarding)
 	if err != nil {
 		wire.Exit(err)
 	}

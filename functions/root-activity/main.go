@@ -11,12 +11,13 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
+	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
 	"github.com/rootguard/rootguard/shared/route"
 	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.RootActivity, nil, rule.GroupRoot)
+	h, err := evaluator.New(context.Background(), route.RootActivity, dynamostore.New, rule.GroupRoot)
 	if err != nil {
 		wire.Exit(err)
 	}

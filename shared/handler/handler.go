@@ -100,8 +100,10 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	}
 	cu := custodyFor(ctx, h.Custody)
 	findings := h.Engine.EvaluateWith(ev, facts, cu, h.Groups...)
-	if err := witness(ctx, h.Log, h.Metrics, h.Engine, h.Custody, cu, ev, h.Now); err != nil {
-		return err
+	if h.Function == route.SCPGuard { // the function the custody events are routed to writes them
+		if err := witness(ctx, h.Log, h.Metrics, h.Engine, h.Custody, cu, ev, h.Now); err != nil {
+			return err
+		}
 	}
 	return h.publish(ctx, ev.ID(), ev.EventName, ev.AccountID(), findings)
 }

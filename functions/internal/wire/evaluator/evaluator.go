@@ -26,9 +26,9 @@ type liveFacts struct{ f *awsorg.Facts }
 func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
 func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
 
-// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New
-// for scp-guard and the audit); root-activity and onboarding pass nil, and so do not link the
-// DynamoDB client.
+// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New);
+// scp-guard and the audit keep the protection SCPs' state there, and every evaluator reads the
+// custody state (exception grants, trust suspensions) from it.
 type StateTable func(cfg aws.Config, table string) awsorg.Store
 
 // parts are what every evaluator and the audit share.
@@ -68,6 +68,12 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 		acfg.Store = table(b.AWS, t)
 		acfg.Remember = rc.IsProtectionName
 	}
+	// root-activity and onboarding only read the custody state (exception grants, trust
+	// suspensions) from the table; scp-guard writes it.
+	var custodyOnly awsorg.Store
+	if t := b.Config.DedupTable; t != "" && table != nil && (function == route.RootActivity || function == route.Onboarding) {
+		custodyOnly = table(b.AWS, t)
+	}
 	if err := acfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
@@ -84,12 +90,14 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 	// The state table also keeps the exceptions granted and the trust suspended (dynamostore).
 	if cs, ok := acfg.Store.(handler.Custody); ok {
 		p.custody = cs
+	} else if cs, ok := custodyOnly.(handler.Custody); ok {
+		p.custody = cs
 	}
 	return p, nil
 }
 
 // New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
-// groups; table is scp-guard's state table (nil for the others).
+// groups; table builds the state table's store (nil: no state table, no exception counts).
 func New(ctx context.Context, function string, table StateTable, groups ...rule.Group) (*handler.Evaluator, error) {
 	p, err := build(ctx, function, table)
 	if err != nil {
