@@ -282,7 +282,7 @@ func evalTrustedPrincipalChanged(c *Ctx) []Hit {
 	return []Hit{{
 		Severity:  sev,
 		AccountID: s.ID,
-		Title:     fmt.Sprintf("Trusted principal %s changed by iam:%s", targets[0], ev.EventName),
+		Title:     fmt.Sprintf("Trusted principal or approver %s changed by iam:%s", targets[0], ev.EventName),
 		Description: fmt.Sprintf("%s called iam:%s on %s %s. Whoever can assume or reconfigure it inherits its power to lower rootguard's findings.%s%s",
 			ev.Actor(), ev.EventName, strings.Join(roles, ", "), where(ev), after, failedNote(ev)),
 		Resources: targets,
