@@ -80,5 +80,6 @@ func matters(ev *Event) bool {
 	_, canary := ev.AdditionalEventData["rootguardCanary"]
 	return ev.IsRoot() || ev.Canary || canary ||
 		ev.EventSource == SourceOrganizations || ev.EventSource == SourceControlTower || ev.EventSource == SourceSignIn ||
-		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot")
+		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot") ||
+		ev.EventSource == SourceIAM // TRUSTED-PRINCIPAL-CHANGED reads IAM calls by anyone
 }
