@@ -21,9 +21,10 @@ var (
 // finding, so that the full Decode runs only on candidates. It never reports false for a record
 // that can matter: one whose userIdentity.type is "Root"; whose eventSource is
 // organizations.amazonaws.com, controltower.amazonaws.com or signin.amazonaws.com; an
-// sts:AssumeRoot call; or one carrying "rootguardCanary"; and every IAM call
-// (iam.amazonaws.com: TRUSTED-PRINCIPAL-CHANGED watches changes to trusted roles by anyone). It reports true for every record that
-// contains one of those words or any \u escape, so it may say true for records that do not matter.
+// sts:AssumeRoot call; one carrying "rootguardCanary"; and every IAM call (iam.amazonaws.com:
+// TRUSTED-PRINCIPAL-CHANGED watches changes to trusted roles by anyone). It reports true for
+// every record that contains one of those words or any \u escape, so it may say true for
+// records that do not matter.
 func MayMatter(raw []byte) bool {
 	return bytes.Contains(raw, patRoot) ||
 		bytes.Contains(raw, patOrganizations) ||
