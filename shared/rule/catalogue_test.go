@@ -49,7 +49,7 @@ func replayFile(t *testing.T, path string, audit bool) []finding.Finding {
 		t.Fatal(err)
 	}
 	if audit {
-		more, err := eng.Audit(rep.State, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+		more, err := rep.Audit(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestDemoCoversEveryRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := eng.Audit(rep.State, time.Now())
+	audit, err := rep.Audit(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

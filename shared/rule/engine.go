@@ -270,11 +270,6 @@ func (e *Engine) protectionMissing(facts org.Facts, o org.Organization) (bool, s
 	return true, fmt.Sprintf("the protection SCPs (%s) are attached nowhere", strings.Join(names, ", "))
 }
 
-// Audit audits the organization as the events left it, with the exceptions they granted.
-func (r *Replayer) Audit(now time.Time) ([]finding.Finding, error) {
-	return r.eng.AuditWith(r.State, r.Custody, now)
-}
-
 // Replayer evaluates a sequence of events statefully: after each event, its effect on the
 // organization (detach, move, rename, ...) is applied to an overlay of the facts, so later events
 // and a final audit see the organization as the events left it.
@@ -299,4 +294,9 @@ func (r *Replayer) Evaluate(ev *cloudtrail.Event) []finding.Finding {
 	r.Custody.Apply(r.eng.Witness(ev, r.Custody))
 	r.State.Apply(ev)
 	return out
+}
+
+// Audit audits the organization as the events left it, with the exceptions they granted.
+func (r *Replayer) Audit(now time.Time) ([]finding.Finding, error) {
+	return r.eng.AuditWith(r.State, r.Custody, now)
 }
