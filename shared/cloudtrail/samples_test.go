@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -81,5 +82,5 @@ func matters(ev *Event) bool {
 	return ev.IsRoot() || ev.Canary || canary ||
 		ev.EventSource == SourceOrganizations || ev.EventSource == SourceControlTower || ev.EventSource == SourceSignIn ||
 		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot") ||
-		ev.EventSource == SourceIAM // TRUSTED-PRINCIPAL-CHANGED reads IAM calls by anyone
+		(ev.EventSource == SourceIAM && slices.Contains(TrustEventNames, ev.EventName)) // TRUSTED-PRINCIPAL-CHANGED
 }

@@ -626,6 +626,9 @@ func plainRun(b []byte) int {
 // matchWord reports whether a string's raw content is one of the values the rules compare
 // whole: a root identity, AssumeRoot, the canary key, or an event source rules read.
 func matchWord(b []byte) bool {
+	if trustWord(b) { // TRUSTED-PRINCIPAL-CHANGED (prefilter.go)
+		return true
+	}
 	switch len(b) {
 	case 4:
 		return string(b) == "Root"
@@ -639,8 +642,6 @@ func matchWord(b []byte) bool {
 		return string(b) == SourceControlTower
 	case 27:
 		return string(b) == SourceOrganizations
-	case 17:
-		return string(b) == SourceIAM // TRUSTED-PRINCIPAL-CHANGED
 	}
 	return false
 }
