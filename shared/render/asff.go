@@ -233,6 +233,10 @@ var asffRuleTypes = map[string][]string{
 	"POSTURE-UNVERIFIED":       {typeBestPractices + "Root Credential State Unverified"},
 	"ONBOARD-REPORT":           {typeBestPractices + "Account Onboarding"},
 	"ONBOARD-FAILED":           {typeBestPractices + "Account Onboarding Failure"},
+
+	// Custody rules: the levers that would silence rootguard.
+	"EXCEPTION-GRANTED":         {"TTPs/Defense Evasion/Guard Exception Set"},
+	"TRUSTED-PRINCIPAL-CHANGED": {"TTPs/Privilege Escalation/Trusted Principal Changed"},
 }
 
 // asffTypes maps a rule to its ASFF types: the rule's own entry, else by prefix (ROOT-, SCP-,
