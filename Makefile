@@ -13,7 +13,8 @@ RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
 GOAWS_VERSION := v0.4.5
 
 DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
-	--trusted-principals arn:aws:iam::111111111111:role/stax-guardrail-automation
+	--trusted-principals arn:aws:iam::111111111111:role/stax-guardrail-automation \
+	--exception-approvers arn:aws:iam::111111111111:role/stax-exception-approver
 
 .PHONY: demo test unit build bench fuzz fuzz-smoke tools clean report browser
 

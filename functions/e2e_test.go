@@ -44,6 +44,8 @@ const (
 	auditRole   = "rootguard-audit"
 	// trusted is the trusted principal the samples are written for (events/README.md).
 	trusted = "arn:aws:iam::111111111111:role/stax-guardrail-automation"
+	// approver is the exception approver the samples are written for (events/README.md).
+	approver = "arn:aws:iam::111111111111:role/stax-exception-approver"
 )
 
 // The channels' minimum severities in the test configuration.
@@ -89,7 +91,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("organizations throttling half the calls", func(t *testing.T) {
-		h.fake.ThrottleFraction(awsfake.Organizations, 0.5)
+		// Every second call, not a pseudo-random half: with a seeded random half, a run of
+		// MaxAttempts throttles in a row (1 call in 256) depends on how many calls came before,
+		// and so on every unrelated change of the calls made (fail-closed findings are covered by
+		// "facts unreadable fail closed"; random throttling by TestFaultInjection).
+		h.fake.ThrottleEvery(awsfake.Organizations, 2)
 		defer h.fake.ClearFaults()
 		before := throttled(h.fake)
 		for _, f := range []string{
@@ -109,6 +115,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("undeliverable notification fails the invocation", func(t *testing.T) { h.undeliverable(t) })
 	t.Run("duplicate finding events deliver once", func(t *testing.T) { h.duplicates(t) })
 	t.Run("sticky ownership in the state table", func(t *testing.T) { h.stickyOwnership(t) })
+	t.Run("exception grants through the state table", func(t *testing.T) { h.exceptionGrants(t) })
 	h.stopEvaluators()
 }
 
@@ -197,6 +204,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		"ROOTGUARD_STAX_DOMAINS":             staxDomains,
 		"ROOTGUARD_EVENT_BUS":                busName,
 		"ROOTGUARD_TRUSTED_PRINCIPALS":       trusted,
+		"ROOTGUARD_EXCEPTION_APPROVERS":      approver,
 		"ROOTGUARD_ROOT_CREDENTIALS_MODE":    "audit-role",
 		"ROOTGUARD_AUDIT_ROLE_NAME":          auditRole,
 		"ROOTGUARD_ALERTS_TOPIC_ARN":         h.alerts.arn,
@@ -445,6 +453,7 @@ func (h *e2e) apply(t testing.TB, ev *cloudtrail.Event) {
 			policies[i].Targets = slices.DeleteFunc(policies[i].Targets, func(id string) bool { return !known[id] })
 		}
 		d.Organization, d.Accounts, d.Policies = o, accounts, policies
+		applyTags(ov, d) // TagResource / UntagResource (custody_e2e_test.go)
 	})
 	if err != nil {
 		t.Fatalf("apply %s to the fake organization: %v", ev.EventName, err)

@@ -285,12 +285,14 @@ func (c *Central) newFunction(spec FunctionSpec, cfg Config) awslambda.Function 
 			"ROOTGUARD_PROTECTION_SCP":        jsii.String(joinList(cfg.ProtectionSCPNames)),
 			"ROOTGUARD_TRUSTED_PRINCIPALS":    jsii.String(joinList(cfg.TrustedPrincipals)),
 			"ROOTGUARD_EXCEPTION_MAX_AGE":     jsii.String(cfg.ExceptionMaxAge.String()),
+			"ROOTGUARD_EXCEPTION_APPROVERS":   jsii.String(joinList(cfg.ExceptionApprovers)),
+			"ROOTGUARD_TRUST_SUSPENSION":      jsii.String(cfg.TrustSuspension.String()),
 			"ROOTGUARD_ROOT_CREDENTIALS_MODE": jsii.String(cfg.RootCredentialsMode),
 			"ROOTGUARD_AUDIT_ROLE_NAME":       jsii.String(cfg.AuditRoleName),
 			"ROOTGUARD_EVENT_BUS":             c.FindingsBus.EventBusName(),
 			"ROOTGUARD_CENTRAL_ACCOUNT":       jsii.String(cfg.CentralAccount),
 		}
-		if UsesPolicyState(spec.Name) {
+		if UsesPolicyState(spec.Name) || ReadsCustodyState(spec.Name) {
 			env["ROOTGUARD_DEDUP_TABLE"] = c.DedupTable.TableName()
 		}
 		if spec.Name == route.Audit { // resolution of its open findings (revert.go)
@@ -432,9 +434,14 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 		reasons[trails] = "The management account's trails (the organization trail) in any region: their logging status and event selectors, read-only"
 	}
 	if UsesPolicyState(fn) {
-		// The protection SCPs' recorded state: policy#<id> items of the state table only.
+		// The protection SCPs' recorded state (policy#<id>) and the custody state (grant#<resource>,
+		// trust#<principal>) items of the state table only.
 		out = append(out, allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*c.DedupTable.TableArn()},
-			leadingKeys(policyStateKeys)))
+			leadingKeys(policyStateKeys, grantKeys, trustKeys)))
+	}
+	if ReadsCustodyState(fn) {
+		// root-activity and onboarding read the exception grants and trust suspensions only.
+		out = append(out, allowIf([]string{"dynamodb:GetItem"}, []string{*c.DedupTable.TableArn()}, leadingKeys(grantKeys, trustKeys)))
 	}
 	if RecordsOwnership(fn) {
 		// The accounts' recorded ownership (sticky ownership): owner#<account id> items only.
@@ -473,6 +480,9 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 const (
 	deliveryRecordKeys = "finding#*"
 	policyStateKeys    = "policy#*"
+	// The custody state (shared/awsorg/dynamostore.GrantKeyPrefix, TrustKeyPrefix).
+	grantKeys = "grant#*"
+	trustKeys = "trust#*"
 )
 
 // ownerKeys are the accounts' recorded ownership items (shared/awsorg.OwnerKeyPrefix).
@@ -487,9 +497,13 @@ func RecordsOwnership(fn string) bool {
 // UsesPolicyState reports whether a function keeps the protection SCPs' state in the state table.
 func UsesPolicyState(fn string) bool { return fn == route.SCPGuard || fn == route.Audit }
 
+// ReadsCustodyState reports whether a function only reads the custody state (grant#, trust#) of
+// the state table; scp-guard and the audit read it beside the protection SCPs' state.
+func ReadsCustodyState(fn string) bool { return fn == route.RootActivity || fn == route.Onboarding }
+
 // leadingKeys limits DynamoDB item access to the items whose partition key matches pattern.
-func leadingKeys(pattern string) map[string]any {
-	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{pattern}}}
+func leadingKeys(patterns ...string) map[string]any {
+	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": patterns}}
 }
 
 // notifierStatements: the topics, Security Hub, the delivery records in the state table.

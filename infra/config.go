@@ -56,6 +56,8 @@ const (
 	CtxForwardRegions          = "forwardRegions"
 	CtxTrustedPrincipals       = "trustedPrincipals"
 	CtxExceptionMaxAge         = "exceptionMaxAge"
+	CtxExceptionApprovers      = "exceptionApprovers"
+	CtxTrustSuspension         = "trustSuspension"
 	CtxLogRetentionDays        = "logRetentionDays"
 	CtxOrganizationsDelegation = "organizationsDelegation"
 	CtxAssetDir                = "assetDir"
@@ -102,6 +104,11 @@ type Config struct {
 	TrustedPrincipals []string
 	// ExceptionMaxAge bounds an approved exception's expiry.
 	ExceptionMaxAge time.Duration
+	// ExceptionApprovers are the IAM role or user ARNs whose TagResource of rootguard:exception
+	// grants an exception (none: no exception counts).
+	ExceptionApprovers []string
+	// TrustSuspension is how long a changed trusted principal or approver is neither.
+	TrustSuspension time.Duration
 	// LogRetentionDays is the functions' log retention.
 	LogRetentionDays int
 	// OrganizationsDelegation deploys, from the management account, an Organizations resource
@@ -130,6 +137,7 @@ const (
 	DefaultMinSeveritySecHub = "INFORMATIONAL"
 	DefaultLogRetentionDays  = 90
 	DefaultExceptionMaxAge   = 24 * time.Hour
+	DefaultTrustSuspension   = 24 * time.Hour
 	DefaultAssetDir          = "build/arm64"
 )
 
@@ -151,6 +159,7 @@ var (
 	cronRE       = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
 	scpNameRE    = regexp.MustCompile(`^[^*]{1,128}\*?$`)
 	sesAddressRE = regexp.MustCompile(`^[^@\s,;"<>]+@[^@\s,;"<>]+\.[a-zA-Z]{2,}$`)
+	approverRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$`)
 )
 
 // ConfigFromContext reads and validates the configuration. get returns a context value as CDK
@@ -182,6 +191,8 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		AssetDir:                r.str(CtxAssetDir, DefaultAssetDir, nil, ""),
 		ExceptionMaxAge:         r.duration(CtxExceptionMaxAge, DefaultExceptionMaxAge),
 		OrganizationsDelegation: true,
+		ExceptionApprovers:      r.list(CtxExceptionApprovers, nil, strings.TrimSpace, approverRE, "IAM role or user ARNs (arn:aws:iam::123456789012:role/NAME)"),
+		TrustSuspension:         r.duration(CtxTrustSuspension, DefaultTrustSuspension),
 	}
 	for _, a := range c.AlertEmails {
 		if _, err := mail.ParseAddress(a); err != nil {
@@ -199,6 +210,9 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	}
 	if c.ExceptionMaxAge <= 0 {
 		r.fail(CtxExceptionMaxAge, "must be positive, e.g. 24h")
+	}
+	if c.TrustSuspension <= 0 {
+		r.fail(CtxTrustSuspension, "must be positive, e.g. 24h")
 	}
 	if strings.HasPrefix(c.AuditRoleName, "rootguard-") && strings.HasSuffix(c.AuditRoleName, "-function") {
 		r.fail(CtxAuditRoleName, "%q would collide with the names of the functions' roles (rootguard-*-function)", c.AuditRoleName)

@@ -44,6 +44,7 @@ func TestConfigDefaults(t *testing.T) {
 		OrganizationsDelegation: true,
 		AssetDir:                "build/arm64",
 		ReportRetentionDays:     DefaultReportRetentionDays,
+		TrustSuspension:         24 * time.Hour,
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -128,6 +129,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad retention", map[string]any{CtxLogRetentionDays: float64(42)}, []string{"logRetentionDays: 42 is not a CloudWatch Logs retention"}},
 		{"bad max age", map[string]any{CtxExceptionMaxAge: "one day"}, []string{`exceptionMaxAge: "one day" is not a duration`}},
 		{"negative max age", map[string]any{CtxExceptionMaxAge: "-1h"}, []string{"exceptionMaxAge: must be positive"}},
+		{"approver not a role or user", map[string]any{CtxExceptionApprovers: "arn:aws:sts::111122223333:assumed-role/a/b"}, []string{"exceptionApprovers:"}},
+		{"zero trust suspension", map[string]any{CtxTrustSuspension: "0s"}, []string{"trustSuspension: must be positive"}},
 		{"delegation when central is management", map[string]any{CtxCentralAccount: "111122223333", CtxOrganizationsDelegation: true}, []string{"organizationsDelegation: must be false"}},
 		{"audit role colliding with function roles", map[string]any{CtxAuditRoleName: "rootguard-audit-function"}, []string{"auditRoleName:", "collide"}},
 	}

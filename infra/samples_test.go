@@ -218,9 +218,23 @@ func mustHandle(ev map[string]any) []string {
 		(source == "organizations.amazonaws.com" && kind == "AwsApiCall" && name == "AcceptHandshake") {
 		out = append(out, route.Onboarding)
 	}
+	// EXCEPTION-GRANTED: Organizations tag changes, whoever made them (scp-guard records grants).
+	if source == "organizations.amazonaws.com" && kind == "AwsApiCall" && (name == "TagResource" || name == "UntagResource") {
+		out = append(out, route.SCPGuard)
+	}
+	// TRUSTED-PRINCIPAL-CHANGED: the IAM calls that can change a role or user, whoever made them
+	// and to whichever principal (scp-guard compares with the configured ARNs).
+	if source == "iam.amazonaws.com" && kind == "AwsApiCall" && slices.Contains(trustIAMCalls, name) {
+		out = append(out, route.SCPGuard)
+	}
 	slices.Sort(out)
 	return out
 }
+
+// trustIAMCalls are the IAM calls of TRUSTED-PRINCIPAL-CHANGED (rules.md).
+var trustIAMCalls = []string{"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
+	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile"}
 
 // folderOwners are the functions that raise a folder's rule: one of them must receive some event
 // of each sample that raises it.
@@ -240,7 +254,7 @@ func folderOwners(folder string) ([]string, error) {
 		return []string{route.Onboarding}, nil
 	case folder == forgedFolder: // events AWS did not write: checkForged
 		return nil, nil
-	case folder == "FORWARDER-TAMPERED": // changes to rootguard's own resources
+	case folder == "FORWARDER-TAMPERED", folder == "EXCEPTION-GRANTED", folder == "TRUSTED-PRINCIPAL-CHANGED": // custody rules in scp-guard
 		return []string{route.SCPGuard}, nil
 	}
 	return nil, fmt.Errorf("folder %s: no owning function known to this test", folder)
@@ -256,6 +270,9 @@ func noneMayReach(folder string, ev map[string]any) []string {
 	owners, _ := folderOwners(folder)
 	if get(ev, "detail", "userIdentity", "type") == "Root" {
 		owners = append(owners, route.RootActivity)
+	}
+	if name, _ := get(ev, "detail", "eventName").(string); get(ev, "detail", "eventSource") == "iam.amazonaws.com" && slices.Contains(trustIAMCalls, name) {
+		owners = append(owners, route.SCPGuard) // it may change a trusted principal: scp-guard looks
 	}
 	return owners
 }

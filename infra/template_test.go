@@ -107,6 +107,8 @@ func TestCentralEnvironment(t *testing.T) {
 				"ROOTGUARD_PROTECTION_SCP":        strings.Join(s.cfg.ProtectionSCPNames, ","),
 				"ROOTGUARD_TRUSTED_PRINCIPALS":    strings.Join(s.cfg.TrustedPrincipals, ","),
 				"ROOTGUARD_EXCEPTION_MAX_AGE":     s.cfg.ExceptionMaxAge.String(),
+				"ROOTGUARD_EXCEPTION_APPROVERS":   strings.Join(s.cfg.ExceptionApprovers, ","),
+				"ROOTGUARD_TRUST_SUSPENSION":      s.cfg.TrustSuspension.String(),
 				"ROOTGUARD_ROOT_CREDENTIALS_MODE": s.cfg.RootCredentialsMode,
 				"ROOTGUARD_AUDIT_ROLE_NAME":       s.cfg.AuditRoleName,
 				"ROOTGUARD_EVENT_BUS":             "${" + findingsBus + "}",
@@ -139,9 +141,7 @@ func TestCentralEnvironment(t *testing.T) {
 					want = notifier
 				case route.Heartbeat:
 					want = heartbeat
-				case route.SCPGuard:
-					want = policyState
-				case route.RootActivity, route.Onboarding: // they read and record ownership there too
+				case route.SCPGuard, route.RootActivity, route.Onboarding: // every evaluator reads the custody state, and root-activity and onboarding record ownership there
 					want = policyState
 				case route.Audit:
 					want = maps.Clone(audit)
@@ -355,16 +355,21 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				t.Errorf("table encryption %v: want the stack's key", tp["SSESpecification"])
 			}
 			// Each function reaches only its own items of the state table: the notifier its
-			// delivery records, scp-guard and the audit the protection SCPs' state, nobody else any.
+			// delivery records, scp-guard and the audit the protection SCPs' and the custody state,
+			// root-activity and onboarding read the custody state only.
 			tableArn := "${" + tables[0].ID + ".Arn}"
+			stateKeys := awsorg.PolicyKeyPrefix + "* " + dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
 			wantDynamo := map[string]string{
 				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + notify.FindingKeyPrefix + "*]",
-				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
-				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.PolicyKeyPrefix + "*]",
+				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
+				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 			}
 			// The accounts' recorded ownership: owner#<account id> items, for the functions that
 			// evaluate root events or first see an account.
 			ownerGrant := "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.OwnerKeyPrefix + "*]"
+			custodyKeys := dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
+			wantDynamo[route.RootActivity] = "dynamodb:GetItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + custodyKeys + "]"
+			wantDynamo[route.Onboarding] = wantDynamo[route.RootActivity]
 			for _, fn := range route.Functions {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
 				var got []string

@@ -20,6 +20,8 @@ type options struct {
 	protectionSCP     string
 	trustedPrincipals string
 	exceptionMaxAge   string
+	approvers         string
+	trustSuspension   string
 	format            string
 	failOn            string
 	planOK            bool // the command prints revert plans (replay)
@@ -37,6 +39,10 @@ var envNames = map[string]string{
 	"audit":              "ROOTGUARD_REPLAY_AUDIT",
 	"quiet":              "ROOTGUARD_QUIET",
 	"at":                 "ROOTGUARD_AUDIT_AT",
+
+	// exceptions and trust
+	"exception-approvers": "ROOTGUARD_EXCEPTION_APPROVERS",
+	"trust-suspension":    "ROOTGUARD_TRUST_SUSPENSION",
 	// snapshot
 	"root-credentials-mode": "ROOTGUARD_ROOT_CREDENTIALS_MODE",
 	"audit-role-name":       "ROOTGUARD_AUDIT_ROLE_NAME",
@@ -55,6 +61,8 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.protectionSCP, "protection-scp", strings.Join(rule.DefaultProtectionSCPNames, ","), "comma-separated protection SCP `NAMES`; a trailing * means starts-with [ROOTGUARD_PROTECTION_SCP]")
 	fs.StringVar(&o.trustedPrincipals, "trusted-principals", "", "comma-separated exact principal `ARNS` whose protection changes are sanctioned [ROOTGUARD_TRUSTED_PRINCIPALS]")
 	fs.StringVar(&o.exceptionMaxAge, "exception-max-age", "24h", "longest approved exception `DURATION` [ROOTGUARD_EXCEPTION_MAX_AGE]")
+	fs.StringVar(&o.approvers, "exception-approvers", "", "comma-separated IAM role or user `ARNS` whose TagResource of rootguard:exception grants an exception; without them no exception counts [ROOTGUARD_EXCEPTION_APPROVERS]")
+	fs.StringVar(&o.trustSuspension, "trust-suspension", "24h", "how long a changed trusted principal or approver is not trusted (`DURATION`) [ROOTGUARD_TRUST_SUSPENSION]")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json (one finding per line), asff, chatbot, or plan (replay: the revert plan, one call per line) [ROOTGUARD_FORMAT]")
 	fs.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding is at or above `SEVERITY` [ROOTGUARD_FAIL_ON]")
 }
@@ -94,11 +102,17 @@ func (o *options) setup() (*rule.Engine, org.Facts, finding.Severity, error) {
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("--exception-max-age %q: %w", o.exceptionMaxAge, err)
 	}
+	suspension, err := time.ParseDuration(o.trustSuspension)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("--trust-suspension %q: %w", o.trustSuspension, err)
+	}
 	eng, err := rule.NewEngine(rule.Config{
 		StaxDomains:        splitList(o.staxDomains),
 		ProtectionSCPNames: splitList(o.protectionSCP),
 		TrustedPrincipals:  splitList(o.trustedPrincipals),
 		ExceptionMaxAge:    maxAge,
+		ExceptionApprovers: splitList(o.approvers),
+		TrustSuspension:    suspension,
 	})
 	if err != nil {
 		return nil, nil, 0, err

@@ -68,7 +68,7 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	// A resolution prints the finding again (same id), resolved, after the findings.
 	findings = append(findings, resolved...)
 	if *audit {
-		more, err := eng.Audit(rep.State, time.Now().UTC())
+		more, err := rep.Audit(time.Now().UTC())
 		if err != nil {
 			return exitUsage, err
 		}

@@ -20,6 +20,8 @@ var (
 	// StackSet-rootguard-*), which FORWARDER-TAMPERED reads inside longer names and ARNs.
 	patRootguard      = []byte("ootguard")
 	patRootguardUpper = []byte("OOTGUARD")
+	// patIAM: TRUSTED-PRINCIPAL-CHANGED.
+	patIAM = []byte("iam.amazonaws.com")
 )
 
 // namesRootguard reports whether a string may name one of rootguard's own resources.
@@ -27,14 +29,49 @@ func namesRootguard(b []byte) bool {
 	return bytes.Contains(b, patRootguard) || bytes.Contains(b, patRootguardUpper)
 }
 
+// TrustEventNames are the IAM calls that can change a trusted principal or an exception approver
+// (TRUSTED-PRINCIPAL-CHANGED): the Stream keeps a record holding one of these names whole, so
+// that IAM reads and other IAM calls are not decoded.
+var TrustEventNames = []string{
+	"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
+	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
+}
+
+// trustWord reports whether a string's raw content is one of TrustEventNames (by length first:
+// it runs on every string the Stream scans).
+func trustWord(b []byte) bool {
+	switch len(b) {
+	case 10:
+		return string(b) == "UpdateRole" || string(b) == "DeleteRole" || string(b) == "CreateRole"
+	case 13:
+		return string(b) == "PutRolePolicy" || string(b) == "PutUserPolicy"
+	case 15:
+		return string(b) == "CreateAccessKey"
+	case 16:
+		return string(b) == "AttachRolePolicy" || string(b) == "DetachRolePolicy" || string(b) == "DeleteRolePolicy" || string(b) == "AttachUserPolicy"
+	case 18:
+		return string(b) == "CreateLoginProfile" || string(b) == "UpdateLoginProfile"
+	case 22:
+		return string(b) == "UpdateAssumeRolePolicy"
+	case 26:
+		return string(b) == "PutRolePermissionsBoundary"
+	case 29:
+		return string(b) == "DeleteRolePermissionsBoundary"
+	}
+	return false
+}
+
 // MayMatter is a fast byte check that a raw record (one JSON value) could raise a rootguard
 // finding, so that the full Decode runs only on candidates. It never reports false for a record
 // that can matter: one whose userIdentity.type is "Root"; whose eventSource is
 // organizations.amazonaws.com, controltower.amazonaws.com or signin.amazonaws.com; an
 // sts:AssumeRoot call; one carrying "rootguardCanary"; a root email change (eventSource
-// account.amazonaws.com, made by any principal); or one naming a rootguard resource
-// (FORWARDER-TAMPERED). It reports true for every record that
-// contains one of those words or any \u escape, so it may say true for records that do not matter.
+// account.amazonaws.com, made by any principal); one naming a rootguard resource
+// (FORWARDER-TAMPERED); or an IAM call of TrustEventNames (TRUSTED-PRINCIPAL-CHANGED watches
+// changes to trusted roles by anyone; the byte check keeps every iam.amazonaws.com record). It
+// reports true for every record that contains one of those words or any \u escape, so it may say
+// true for records that do not matter.
 func MayMatter(raw []byte) bool {
 	return bytes.Contains(raw, patRoot) ||
 		bytes.Contains(raw, patOrganizations) ||
@@ -44,7 +81,18 @@ func MayMatter(raw []byte) bool {
 		bytes.Contains(raw, patEscape) ||
 		bytes.Contains(raw, patAccount) ||
 		namesRootguard(raw) ||
-		guardMayMatter(raw)
+		guardMayMatter(raw) ||
+		bytes.Contains(raw, patIAM) || containsTrustWord(raw)
+}
+
+// containsTrustWord: raw holds one of TrustEventNames (a superset of what the Stream notes).
+func containsTrustWord(raw []byte) bool {
+	for _, n := range TrustEventNames {
+		if bytes.Contains(raw, []byte(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

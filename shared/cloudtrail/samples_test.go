@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -82,5 +83,6 @@ func matters(ev *Event) bool {
 		ev.EventSource == SourceOrganizations || ev.EventSource == SourceControlTower || ev.EventSource == SourceSignIn ||
 		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot") ||
 		ev.EventSource == SourceAccount ||
-		guardMatters(ev)
+		guardMatters(ev) ||
+		(ev.EventSource == SourceIAM && slices.Contains(TrustEventNames, ev.EventName)) // TRUSTED-PRINCIPAL-CHANGED
 }

@@ -626,6 +626,9 @@ func plainRun(b []byte) int {
 // matchWord reports whether a string's raw content is one of the values the rules compare
 // whole: a root identity, AssumeRoot, the canary key, or an event source rules read.
 func matchWord(b []byte) bool {
+	if trustWord(b) { // TRUSTED-PRINCIPAL-CHANGED (prefilter.go)
+		return true
+	}
 	if guardWord(b) {
 		return true
 	}

@@ -97,6 +97,13 @@ type Config struct {
 	// characters; default rule.DefaultDeploymentPrincipals): who may change rootguard's own
 	// resources without FORWARDER-TAMPERED.
 	DeploymentPrincipals []string
+	// ExceptionApprovers (ROOTGUARD_EXCEPTION_APPROVERS, comma-separated IAM role or user ARNs):
+	// the principals whose TagResource of rootguard:exception grants an exception (a role matches
+	// every session of it). Without them no exception counts.
+	ExceptionApprovers []string
+	// TrustSuspension (ROOTGUARD_TRUST_SUSPENSION, Go duration, default 24h): how long a trusted
+	// principal or approver is neither after TRUSTED-PRINCIPAL-CHANGED.
+	TrustSuspension time.Duration
 }
 
 // Variable names.
@@ -120,6 +127,8 @@ const (
 	EnvLogLevel            = "ROOTGUARD_LOG_LEVEL"
 	EnvRevert              = "ROOTGUARD_REVERT"
 	EnvRevertRole          = "ROOTGUARD_REVERT_ROLE"
+	EnvExceptionApprovers  = "ROOTGUARD_EXCEPTION_APPROVERS"
+	EnvTrustSuspension     = "ROOTGUARD_TRUST_SUSPENSION"
 )
 
 // Name checks, written out rather than as regular expressions: compiling those (with their
@@ -224,6 +233,8 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		FactsTTL:               duration(EnvFactsTTL, DefaultFactsTTL),
 		OnboardingWait:         duration(EnvOnboardingWait, DefaultOnboardingWait),
 		DeploymentPrincipals:   List(get(EnvDeploymentPrincipals)),
+		ExceptionApprovers:     List(get(EnvExceptionApprovers)),
+		TrustSuspension:        duration(EnvTrustSuspension, rule.DefaultTrustSuspension),
 	}
 	if c.RootCredentialsMode == "" {
 		c.RootCredentialsMode = ModeAuditRole
@@ -260,7 +271,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 			bad(EnvStaxDomains, "not set: give the Stax-managed root email domains, comma-separated (e.g. stax.example); without them no account is Stax-owned")
 		}
 		if _, err := rule.NewEngine(c.Rules()); err != nil {
-			bad(EnvStaxDomains+", "+EnvProtectionSCP+" or "+EnvTrustedPrincipals, "%v", err)
+			bad(EnvStaxDomains+", "+EnvProtectionSCP+", "+EnvTrustedPrincipals+", "+EnvExceptionApprovers+" or "+EnvTrustSuspension, "%v", err)
 		}
 		switch c.RootCredentialsMode {
 		case ModeAuditRole:
@@ -309,6 +320,8 @@ func (c Config) Rules() rule.Config {
 		ExceptionMaxAge:    c.ExceptionMaxAge,
 		// Appended: rootguard's deployment roles (FORWARDER-TAMPERED).
 		DeploymentPrincipals: c.DeploymentPrincipals,
+		ExceptionApprovers: c.ExceptionApprovers,
+		TrustSuspension:    c.TrustSuspension,
 	}
 }
 

@@ -35,6 +35,7 @@ func TestLoadDefaults(t *testing.T) {
 		FactsTTL:               DefaultFactsTTL,
 		OnboardingWait:         DefaultOnboardingWait,
 		LogLevel:               slog.LevelInfo,
+		TrustSuspension:        24 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
@@ -57,6 +58,8 @@ func TestLoadEverything(t *testing.T) {
 		EnvFactsTTL:            "0",
 		EnvOnboardingWait:      "30s",
 		EnvLogLevel:            "DEBUG",
+		EnvExceptionApprovers:  " arn:aws:iam::111111111111:role/stax-exception-approver ,arn:aws:iam::111111111111:user/ops/bob",
+		EnvTrustSuspension:     "2h",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +79,8 @@ func TestLoadEverything(t *testing.T) {
 		DedupTable:             "rootguard-dedup",
 		OnboardingWait:         30 * time.Second,
 		LogLevel:               slog.LevelDebug,
+		ExceptionApprovers:     []string{"arn:aws:iam::111111111111:role/stax-exception-approver", "arn:aws:iam::111111111111:user/ops/bob"},
+		TrustSuspension:        2 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
@@ -110,6 +115,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad role", route.RootActivity, with(evaluator, EnvAuditRoleName, "a role"), []string{EnvAuditRoleName}},
 		{"bad duration", route.RootActivity, with(evaluator, EnvFactsTTL, "5 minutes"), []string{EnvFactsTTL, "Go duration"}},
 		{"negative duration", route.RootActivity, with(evaluator, EnvExceptionMaxAge, "-1h"), []string{EnvExceptionMaxAge}},
+		{"bad exception approver", route.SCPGuard, with(evaluator, EnvExceptionApprovers, "arn:aws:iam::111111111111:role/*"), []string{EnvExceptionApprovers, "not an IAM role or user ARN"}},
+		{"bad trust suspension", route.SCPGuard, with(evaluator, EnvTrustSuspension, "a day"), []string{EnvTrustSuspension}},
 		{"bad log level", route.RootActivity, with(evaluator, EnvLogLevel, "loud"), []string{EnvLogLevel, "loud"}},
 		{"bad table", route.RootActivity, with(evaluator, EnvDedupTable, "x"), []string{EnvDedupTable}},
 		{"no channel", route.Notifier, map[string]string{}, []string{"no delivery channel"}},

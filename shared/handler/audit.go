@@ -43,6 +43,8 @@ type Auditor struct {
 	// ForwardersManagementOnly limits the forwarder audit to the management account (assume-root
 	// mode: no audit role in member accounts).
 	ForwardersManagementOnly bool
+	// Custody, when set, is the state table's exception grants: without it no exception counts.
+	Custody Custody
 }
 
 type scheduledEvent struct {
@@ -82,7 +84,7 @@ func (h *Auditor) handle(ctx context.Context, raw json.RawMessage) error {
 		at = t.UTC()
 	}
 	facts := h.Facts.For(ctx)
-	findings, err := h.Engine.Audit(facts, at)
+	findings, err := h.Engine.AuditWith(facts, custodyFor(ctx, h.Custody), at)
 	if err != nil {
 		h.Log.Error("audit failed", "eventId", ev.ID, "error", err.Error(), "retryable", true)
 		h.Metrics.Add(metric.Errors, 1, metric.Dim{Name: "Kind", Value: "facts"})

@@ -75,6 +75,9 @@ type Evaluator struct {
 	// CentralAccount is the account the heartbeat's canaries are accepted from; when empty, the
 	// account of the invoked function's ARN (see checkOrigin).
 	CentralAccount string
+	// Custody, when set, is the state table's exception grants and trust suspensions: read for
+	// every event, written with what the event changes (scp-guard). Without it no exception counts.
+	Custody Custody
 }
 
 // Handle evaluates one EventBridge event.
@@ -104,7 +107,13 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	if h.OnboardingWait > 0 {
 		h.settle(ctx, facts, ev)
 	}
-	findings := h.Engine.Evaluate(ev, facts, h.Groups...)
+	cu := custodyFor(ctx, h.Custody)
+	findings := h.Engine.EvaluateWith(ev, facts, cu, h.Groups...)
+	if h.Function == route.SCPGuard { // the function the custody events are routed to writes them
+		if err := witness(ctx, h.Log, h.Metrics, h.Engine, h.Custody, cu, ev, h.Now); err != nil {
+			return err
+		}
+	}
 	if h.Respond != nil {
 		return h.respond(ctx, ev, facts, findings)
 	}

@@ -27,6 +27,8 @@ type Overlay struct {
 
 	// owners: root email changes and recorded ownership (ownership.go).
 	owners map[string]*ownerState
+	// tags: resource -> key -> value set (nil: removed); see overlay_tags.go.
+	tags map[string]map[string]*string
 }
 
 // NewOverlay returns an overlay over base.
@@ -103,6 +105,8 @@ func (o *Overlay) Apply(ev *cloudtrail.Event) {
 			t := true
 			o.scpEnabled = &t
 		}
+	case "TagResource", "UntagResource":
+		o.applyTags(ev)
 	case "MoveAccount":
 		o.parents[p("accountId")] = p("destinationParentId")
 	case "RemoveAccountFromOrganization":
@@ -254,9 +258,13 @@ func (o *Overlay) Policy(id string) (Policy, error) {
 // Tags implements Facts.
 func (o *Overlay) Tags(id string) (map[string]string, error) {
 	if _, ok := o.added[id]; ok {
-		return nil, nil
+		return o.withTags(id, nil), nil
 	}
-	return o.base.Tags(id)
+	base, err := o.base.Tags(id)
+	if err != nil && o.tags[id] == nil {
+		return nil, err
+	}
+	return o.withTags(id, base), nil
 }
 
 // RootCredentials implements Facts.

@@ -238,6 +238,10 @@ var asffRuleTypes = map[string][]string{
 	"ONBOARD-FAILED":           {typeBestPractices + "Account Onboarding Failure"},
 	"ROOT-BEYOND-SCP":          {typeRootUsage, "TTPs/Defense Evasion/Root Task Beyond SCP"},
 	"ROOT-EMAIL-CHANGED":       {"TTPs/Persistence/Root Email Changed", typeRootUsage},
+
+	// Custody rules: the levers that would silence rootguard.
+	"EXCEPTION-GRANTED":         {"TTPs/Defense Evasion/Guard Exception Set"},
+	"TRUSTED-PRINCIPAL-CHANGED": {"TTPs/Privilege Escalation/Trusted Principal Changed"},
 }
 
 // asffTypes maps a rule to its ASFF types: the rule's own entry, else by prefix (ROOT-, SCP-,

@@ -100,6 +100,17 @@ var ProtectionEventNames = []string{
 // EmailChangeEventNames are the Account Management calls that change a root email, which
 // root-activity evaluates whoever makes them (ROOT-EMAIL-CHANGED).
 var EmailChangeEventNames = []string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}
+// ExceptionEventNames are the Organizations tag calls scp-guard evaluates and records (exception
+// grants).
+var ExceptionEventNames = []string{"TagResource", "UntagResource"}
+
+// TrustEventNames are the IAM calls that can change a trusted principal or exception approver
+// (TRUSTED-PRINCIPAL-CHANGED, evaluated by scp-guard).
+var TrustEventNames = []string{
+	"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
+	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
+}
 
 // OnboardingEventNames are the events onboarding evaluates.
 var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
@@ -173,6 +184,18 @@ var Table = []Route{
 				DetailTypes:  []string{apiCall},
 				EventSources: []string{"cloudtrail.amazonaws.com"},
 				EventNames:   TrailEventNames,
+			},
+			{ // Exception grants (EXCEPTION-GRANTED; scp-guard records them in the state table).
+				Sources:      []string{"aws.organizations"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"organizations.amazonaws.com"},
+				EventNames:   ExceptionEventNames,
+			},
+			{ // Changes to trusted principals and approvers (TRUSTED-PRINCIPAL-CHANGED; suspensions).
+				Sources:      []string{"aws.iam"},
+				DetailTypes:  []string{apiCall},
+				EventSources: []string{"iam.amazonaws.com"},
+				EventNames:   TrustEventNames,
 			},
 		}, TamperPatterns),
 	},

@@ -20,8 +20,9 @@ const eventsDir = "../../events"
 
 // sampleConfig is the configuration the samples are written for (events/README.md).
 var sampleConfig = rule.Config{
-	StaxDomains:       []string{"stax.example"},
-	TrustedPrincipals: []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+	StaxDomains:        []string{"stax.example"},
+	TrustedPrincipals:  []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+	ExceptionApprovers: []string{"arn:aws:iam::111111111111:role/stax-exception-approver"},
 }
 
 // replayFile replays one sample file alone against events/org.json, with an audit afterwards
@@ -48,7 +49,7 @@ func replayFile(t *testing.T, path string, audit bool) []finding.Finding {
 		t.Fatal(err)
 	}
 	if audit {
-		more, err := eng.Audit(rep.State, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+		more, err := rep.Audit(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +210,7 @@ func TestDemoCoversEveryRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := eng.Audit(rep.State, time.Now())
+	audit, err := rep.Audit(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

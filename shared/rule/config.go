@@ -15,6 +15,10 @@ var DefaultProtectionSCPNames = []string{"Stax-Protection*"}
 // DefaultExceptionMaxAge is the longest an approved exception may run past the event or audit.
 const DefaultExceptionMaxAge = 24 * time.Hour
 
+// DefaultTrustSuspension is how long a trusted principal or exception approver stays suspended
+// after TRUSTED-PRINCIPAL-CHANGED.
+const DefaultTrustSuspension = 24 * time.Hour
+
 // Config is what the rules need besides the event and the organization facts. The CLI fills it
 // from flags and ROOTGUARD_* environment variables, the Lambdas from the environment.
 type Config struct {
@@ -33,6 +37,13 @@ type Config struct {
 	// and so may change its resources without FORWARDER-TAMPERED (ROOTGUARD_DEPLOYMENT_PRINCIPALS);
 	// empty means DefaultDeploymentPrincipals.
 	DeploymentPrincipals []string
+	// ExceptionApprovers are the principals whose TagResource of the exception tag grants an
+	// exception (ROOTGUARD_EXCEPTION_APPROVERS): a role ARN matches every session of the role, a
+	// user ARN that user. Without approvers no exception counts.
+	ExceptionApprovers []string
+	// TrustSuspension is how long a trusted principal or approver is neither trusted nor an
+	// approver after TRUSTED-PRINCIPAL-CHANGED (ROOTGUARD_TRUST_SUSPENSION, default 24h).
+	TrustSuspension time.Duration
 }
 
 // normalized returns a validated copy with defaults filled in.
@@ -80,6 +91,15 @@ func (c Config) normalized() (Config, error) {
 		trusted = append(trusted, p)
 	}
 	c.TrustedPrincipals = trusted
+	approvers, aerrs := principalList("exception approver", c.ExceptionApprovers)
+	c.ExceptionApprovers = approvers
+	errs = append(errs, aerrs...)
+	if c.TrustSuspension == 0 {
+		c.TrustSuspension = DefaultTrustSuspension
+	}
+	if c.TrustSuspension < 0 {
+		errs = append(errs, fmt.Errorf("trust suspension %s is negative", c.TrustSuspension))
+	}
 	if c.ExceptionMaxAge == 0 {
 		c.ExceptionMaxAge = DefaultExceptionMaxAge
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // catalogue is every rule, root rules first in their evaluation order.
-var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules, forwarderRules)
+var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules, forwarderRules, custodyRules)
 
 var rulesByID = func() map[string]*Rule {
 	m := map[string]*Rule{}
@@ -81,10 +81,16 @@ func (e *Engine) Config() Config { return e.cfg }
 // Evaluate runs the rules of the given groups (all when none) on one event. Root rules: at most
 // one finding, the first that applies. The result is deterministic for the same inputs.
 func (e *Engine) Evaluate(ev *cloudtrail.Event, facts org.Facts, groups ...Group) []finding.Finding {
+	return e.EvaluateWith(ev, facts, nil, groups...)
+}
+
+// EvaluateWith is Evaluate with the custody state (witnessed exception grants and trust
+// suspensions) that decides which exceptions and trusted principals count; nil knows none.
+func (e *Engine) EvaluateWith(ev *cloudtrail.Event, facts org.Facts, cu Custody, groups ...Group) []finding.Finding {
 	if facts == nil {
 		facts = org.Empty{}
 	}
-	c := &Ctx{Ev: ev, Facts: facts, Cfg: &e.cfg}
+	c := &Ctx{Ev: ev, Facts: facts, Cfg: &e.cfg, custody: cu}
 	want := func(g Group) bool { return len(groups) == 0 || slices.Contains(groups, g) }
 	var out []finding.Finding
 	if want(GroupRoot) {
@@ -95,7 +101,7 @@ func (e *Engine) Evaluate(ev *cloudtrail.Event, facts org.Facts, groups ...Group
 			}
 		}
 	}
-	for _, r := range slices.Concat(protectionRules, onboardingRules, emailRules, forwarderRules) {
+	for _, r := range slices.Concat(protectionRules, onboardingRules, emailRules, forwarderRules, custodyRules) {
 		if r.eval == nil || !want(r.Group) {
 			continue
 		}
@@ -142,7 +148,7 @@ func (e *Engine) finding(c *Ctx, r *Rule, h Hit) finding.Finding {
 	if len(h.Calls) > 0 && !ev.ReadOnly.Bool() {
 		f.WriteCalls = h.Calls
 	}
-	e.applyException(c, &f, parseTime(ev.Time()), r.Group == GroupProtection || r.ID == "ROOT-SESSION")
+	e.applyException(c, &f, parseTime(ev.Time()))
 	if len(f.Calls) > 0 {
 		f.Description = withCalls(f.Description, f.Calls)
 	}
@@ -205,6 +211,11 @@ func Merge(dst *finding.Finding, src finding.Finding) {
 // audit's time: posture finding ids derive from its day, so an audit repeats a finding at most
 // once a day per account and check.
 func (e *Engine) Audit(facts org.Facts, now time.Time) ([]finding.Finding, error) {
+	return e.AuditWith(facts, nil, now)
+}
+
+// AuditWith is Audit with the custody state that decides which exceptions count.
+func (e *Engine) AuditWith(facts org.Facts, cu Custody, now time.Time) ([]finding.Finding, error) {
 	o, err := facts.Organization()
 	if err != nil {
 		return nil, fmt.Errorf("audit: read the organization: %w", err)
@@ -215,7 +226,7 @@ func (e *Engine) Audit(facts org.Facts, now time.Time) ([]finding.Finding, error
 	}
 	stamp := now.UTC().Format(time.RFC3339)
 	dayKey := now.UTC().Format(time.DateOnly)
-	c := &Ctx{Ev: &cloudtrail.Event{Record: cloudtrail.Record{EventTime: stamp, UserIdentity: &cloudtrail.UserIdentity{Type: "rootguard-audit"}}}, Facts: facts, Cfg: &e.cfg}
+	c := &Ctx{Ev: &cloudtrail.Event{Record: cloudtrail.Record{EventTime: stamp, UserIdentity: &cloudtrail.UserIdentity{Type: "rootguard-audit"}}}, Facts: facts, Cfg: &e.cfg, custody: cu}
 	var out []finding.Finding
 	add := func(id string, h Hit) {
 		f := e.finding(c, rulesByID[id], h)
@@ -254,6 +265,8 @@ func (e *Engine) protectionMissing(facts org.Facts, o org.Organization) (bool, s
 type Replayer struct {
 	eng   *Engine
 	State *org.Overlay
+	// Custody is the exceptions granted and the trust suspended by the events so far.
+	Custody *MemCustody
 }
 
 // NewReplayer starts a stateful replay over base facts.
@@ -261,11 +274,16 @@ func (e *Engine) NewReplayer(base org.Facts) *Replayer {
 	if base == nil {
 		base = org.Empty{}
 	}
-	return &Replayer{eng: e, State: org.NewOverlay(base)}
+	return &Replayer{eng: e, State: org.NewOverlay(base), Custody: NewMemCustody()}
 }
 
 // Evaluate evaluates one event, then applies it to the state.
 func (r *Replayer) Evaluate(ev *cloudtrail.Event) []finding.Finding {
 	out, _, _ := r.step(ev, false, "", nil)
 	return out
+}
+
+// Audit audits the organization as the events left it, with the exceptions they granted.
+func (r *Replayer) Audit(now time.Time) ([]finding.Finding, error) {
+	return r.eng.AuditWith(r.State, r.Custody, now)
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/org"
 )
 
 // ExceptionTag is the tag that records an approved exception on the root, an OU, an account or a
@@ -58,48 +58,128 @@ func exemptable(ruleID string) bool {
 	return ruleID != "ONBOARD-REPORT" && ruleID != "ONBOARD-FAILED"
 }
 
-// applyException lowers f to INFORMATIONAL when a valid exception tag covers it or a trusted
-// principal made the change; malformed, over-long or expired exceptions are reported in the
-// description and change nothing. at is the event's time (or the audit's).
-func (e *Engine) applyException(c *Ctx, f *finding.Finding, at time.Time, trustedApplies bool) {
+// neverLoweredRules are never lowered by an exception or a trusted principal (with every custody
+// rule, and ROOT-BEYOND-SCP for CloseAccount).
+var neverLoweredRules = []string{
+	"ROOT-ACCESS-KEY-CREATED", "ROOT-MFA-REMOVED", "POSTURE-ROOT-ACCESS-KEYS", "SCP-DELETED",
+	"SCP-POLICY-TYPE-DISABLED", "ACCOUNT-LEFT-ORG", "ROOT-CENTRAL-ACCESS-DISABLED",
+	"EXCEPTION-GRANTED", "TRUSTED-PRINCIPAL-CHANGED", "ROOT-EMAIL-CHANGED", "TRAIL-TAMPERED", "FORWARDER-TAMPERED",
+}
+
+// neverLowered reports whether a finding is never lowered.
+func neverLowered(f *finding.Finding) bool {
+	if slices.Contains(neverLoweredRules, f.Rule) {
+		return true
+	}
+	if r, ok := rulesByID[f.Rule]; ok && r.Group == GroupCustody {
+		return true
+	}
+	return f.Rule == "ROOT-BEYOND-SCP" && f.EventName == "CloseAccount"
+}
+
+// trustLowers reports whether a trusted principal lowers the finding: SCP-DETACHED,
+// SCP-MODIFIED, SCP-IMPERSONATED, SCP-NOT-EFFECTIVE after a move, and the sts:AssumeRoot call of
+// ROOT-SESSION; nothing else.
+func trustLowers(c *Ctx, f *finding.Finding) bool {
+	ev := c.Ev
+	switch f.Rule {
+	case "SCP-DETACHED", "SCP-MODIFIED", "SCP-IMPERSONATED":
+		return true
+	case "SCP-NOT-EFFECTIVE":
+		return orgsEvent(ev, "MoveAccount")
+	case "ROOT-SESSION":
+		return ev.EventSource == cloudtrail.SourceSTS && ev.EventName == "AssumeRoot"
+	}
+	return false
+}
+
+// applyException lowers f to INFORMATIONAL when a trusted principal made a change it may lower,
+// or a valid exception granted by an approver covers it; otherwise it says in the description
+// why an exception tag or a trusted principal did not count. at is the event's time (or the
+// audit's).
+func (e *Engine) applyException(c *Ctx, f *finding.Finding, at time.Time) {
 	if !exemptable(f.Rule) || f.Severity == finding.Informational {
 		return
 	}
-	if trustedApplies {
-		if arn, ok := e.trustedActor(c); ok {
-			e.lower(f, "trusted principal "+arn, fmt.Sprintf(" The change was made by the trusted principal %s, so it is recorded at INFORMATIONAL (was %s).", arn, f.Severity))
-			return
-		}
-	}
-	if at.IsZero() {
-		return
-	}
+	never := neverLowered(f)
 	var notes []string
-	for _, id := range coveredIDs(c, f) {
-		tags, err := c.Facts.Tags(id)
+	if !never && trustLowers(c, f) {
+		if arn, ok := e.trustedActor(c); ok {
+			if why, susp := c.suspension(arn, at); susp {
+				notes = append(notes, "it would have been lowered to INFORMATIONAL as a change by the trusted principal "+arn+", but "+why)
+			} else {
+				e.lower(f, "trusted principal "+arn, fmt.Sprintf(" The change was made by the trusted principal %s, so it is recorded at INFORMATIONAL (was %s).", arn, f.Severity))
+				return
+			}
+		}
+	}
+	if !at.IsZero() {
+		for _, id := range coveredIDs(c, f) {
+			ref, approver, note, ok := e.validException(c, id, at)
+			switch {
+			case !ok:
+				if note != "" {
+					notes = append(notes, note)
+				}
+			case never:
+				notes = append(notes, fmt.Sprintf("the approved exception %s on %s (approved by %s) is valid, but %s is never lowered by an exception", ref, id, approver, f.Rule))
+			default:
+				e.lower(f, ref+" approved by "+approver, fmt.Sprintf(" Covered by the approved exception %s on %s, granted by %s, so it is recorded at INFORMATIONAL (was %s).%s", ref, id, approver, f.Severity, joinNotes(notes)))
+				return
+			}
+		}
+	}
+	f.Description += joinNotes(notes)
+}
+
+func joinNotes(notes []string) string {
+	if len(notes) == 0 {
+		return ""
+	}
+	return " Note: " + strings.Join(notes, "; ") + "."
+}
+
+// validException checks the exception tag on one resource: present in the facts, exactly the
+// value a configured approver was witnessed granting, well-formed, within the maximum age, not
+// expired, and not granted by the principal that made the event (four eyes). It returns the
+// reference and approver, or a note on why the tag does not count ("" without a tag).
+func (e *Engine) validException(c *Ctx, id string, at time.Time) (ref, approver, note string, ok bool) {
+	tags, err := c.Facts.Tags(id)
+	if err != nil {
+		return "", "", "", false
+	}
+	v, present := tags[ExceptionTag]
+	if !present {
+		return "", "", "", false
+	}
+	var g Grant
+	found := false
+	if c.custody != nil {
+		g, found, err = c.custody.Grant(id)
 		if err != nil {
-			continue
-		}
-		v, ok := tags[ExceptionTag]
-		if !ok {
-			continue
-		}
-		ex, err := ParseException(v)
-		switch {
-		case err != nil:
-			notes = append(notes, fmt.Sprintf("the %s tag on %s was ignored: %v", ExceptionTag, id, err))
-		case ex.Expires.After(at.Add(e.cfg.ExceptionMaxAge)):
-			notes = append(notes, fmt.Sprintf("the exception %s on %s was ignored: it expires %s, more than %s after %s", ex.Reference, id, ex.Expires.Format(time.RFC3339), e.cfg.ExceptionMaxAge, at.Format(time.RFC3339)))
-		case !ex.Expires.After(at):
-			notes = append(notes, fmt.Sprintf("the exception %s on %s expired at %s", ex.Reference, id, ex.Expires.Format(time.RFC3339)))
-		default:
-			e.lower(f, ex.Reference, fmt.Sprintf(" Covered by the approved exception %s on %s until %s, so it is recorded at INFORMATIONAL (was %s).", ex.Reference, id, ex.Expires.Format(time.RFC3339), f.Severity))
-			return
+			return "", "", fmt.Sprintf("the %s tag on %s was ignored: its grant could not be read (%v)", ExceptionTag, id, err), false
 		}
 	}
-	if len(notes) > 0 {
-		f.Description += " Note: " + strings.Join(notes, "; ") + "."
+	if !found || g.Value != v {
+		return "", "", fmt.Sprintf("exception tag present but not granted by an approver (%s on %s)", ExceptionTag, id), false
 	}
+	if !slices.Contains(e.cfg.ExceptionApprovers, g.Approver) {
+		return "", "", fmt.Sprintf("the exception on %s was granted by %s, which is not a configured exception approver", id, g.Approver), false
+	}
+	ex, err := ParseException(v)
+	switch {
+	case err != nil:
+		return "", "", fmt.Sprintf("the %s tag on %s was ignored: %v", ExceptionTag, id, err), false
+	case ex.Expires.After(at.Add(e.cfg.ExceptionMaxAge)):
+		return "", "", fmt.Sprintf("the exception %s on %s was ignored: it expires %s, more than %s after %s", ex.Reference, id, ex.Expires.Format(time.RFC3339), e.cfg.ExceptionMaxAge, at.Format(time.RFC3339)), false
+	case !ex.Expires.After(at):
+		return "", "", fmt.Sprintf("the exception %s on %s expired at %s", ex.Reference, id, ex.Expires.Format(time.RFC3339)), false
+	case !g.At.IsZero() && at.Before(g.At):
+		return "", "", fmt.Sprintf("the exception %s on %s was granted at %s, after %s", ex.Reference, id, g.At.UTC().Format(time.RFC3339), at.Format(time.RFC3339)), false
+	case sameGranter(c.Ev, g):
+		return "", "", fmt.Sprintf("the exception %s on %s does not cover this change: it was granted by %s, who made the change (four eyes)", ex.Reference, id, g.Actor), false
+	}
+	return ex.Reference, g.Approver, "", true
 }
 
 func (e *Engine) lower(f *finding.Finding, ref, note string) {
@@ -127,37 +207,24 @@ func (e *Engine) trustedActor(c *Ctx) (string, bool) {
 	return "", false
 }
 
-// coveredIDs are the ids whose exception tags cover a finding: its resources (policy, target),
-// its account, and every OU above the account up to the root.
+// coveredIDs are the resources whose exception covers a finding, exactly what it is about:
+// SCP-DETACHED its policy and target; SCP-MODIFIED, SCP-DELETED and SCP-IMPERSONATED the policy;
+// SCP-MISSING the organization root; every other finding its account. Nothing is inherited from
+// OUs or the root.
 func coveredIDs(c *Ctx, f *finding.Finding) []string {
-	var ids []string
-	add := func(id string) {
-		if id != "" && !slices.Contains(ids, id) {
-			ids = append(ids, id)
+	switch f.Rule {
+	case "SCP-DETACHED", "SCP-MISSING":
+		return slices.DeleteFunc(slices.Clone(f.Resources), func(s string) bool { return s == "" })
+	case "SCP-MODIFIED", "SCP-DELETED", "SCP-IMPERSONATED":
+		if len(f.Resources) > 0 && f.Resources[0] != "" {
+			return f.Resources[:1]
 		}
+		return nil
 	}
-	for _, r := range f.Resources {
-		add(r)
-		if org.TargetKind(r) == "ou" || org.TargetKind(r) == "account" {
-			if ps, err := c.Facts.Parents(r); err == nil {
-				for _, p := range ps {
-					add(p)
-				}
-			}
-		}
+	if f.AccountID == "" {
+		return nil
 	}
-	if f.AccountID != "" {
-		add(f.AccountID)
-		if ps, err := c.Facts.Parents(f.AccountID); err == nil {
-			for _, p := range ps {
-				add(p)
-			}
-		}
-	}
-	if o, err := c.organization(); err == nil {
-		add(o.RootID)
-	}
-	return ids
+	return []string{f.AccountID}
 }
 
 func parseTime(s string) time.Time {

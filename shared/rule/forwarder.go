@@ -11,10 +11,6 @@ import (
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-// GroupCustody: the custody rules (rules.md, "Custody rules: who may change the guard"): changes
-// to the levers that would silence rootguard. They are never lowered by an exception or a trusted
-// principal.
-const GroupCustody Group = "custody"
 
 // ForwarderTampered is the rule id of a change to rootguard's own resources.
 const ForwarderTampered = "FORWARDER-TAMPERED"

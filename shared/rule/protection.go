@@ -16,7 +16,7 @@ const (
 	refOrgsEvents = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html"
 )
 
-const protectionRemedy = "Stax restores the protection SCP (re-attach it at the organization root, restore its content or re-enable the SCP policy type) and finds out who made the change and why. If it was a sanctioned guardrail toggle, record it as an approved exception (tag rootguard:exception) next time."
+const protectionRemedy = "Stax restores the protection SCP (re-attach it at the organization root, restore its content or re-enable the SCP policy type) and finds out who made the change and why. If it was a sanctioned guardrail toggle, have an exception approver grant it beforehand next time (TagResource rootguard:exception on the policy or the target)."
 
 var protectionRules = []*Rule{
 	{

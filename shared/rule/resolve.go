@@ -207,10 +207,10 @@ func (r *Replayer) EvaluateAll(ev *cloudtrail.Event, revertRole string, tracker 
 }
 
 // step is one event of a replay: evaluate it against the state before it, plan its revert (when
-// asked) and resolve what it restores from that same state, record what it tells of ownership,
-// then apply it to the state.
+// asked) and resolve what it restores from that same state, record what it tells of ownership
+// and the exceptions it grants or the trust it suspends, then apply it to the state.
 func (r *Replayer) step(ev *cloudtrail.Event, planning bool, revertRole string, tracker *Tracker) (findings []finding.Finding, plan []finding.RevertCall, resolved []finding.Finding) {
-	findings = r.eng.Evaluate(ev, r.State)
+	findings = r.eng.EvaluateWith(ev, r.State, r.Custody)
 	if planning {
 		for _, f := range findings {
 			plan = append(plan, r.eng.Plan(f, ev, r.State, revertRole)...)
@@ -220,6 +220,7 @@ func (r *Replayer) step(ev *cloudtrail.Event, planning bool, revertRole string, 
 		resolved = tracker.Step(ev, findings, r.State)
 	}
 	r.recordOwnership(ev, findings)
+	r.Custody.Apply(r.eng.Witness(ev, r.Custody))
 	r.State.Apply(ev)
 	return findings, plan, resolved
 }

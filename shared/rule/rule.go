@@ -73,6 +73,8 @@ type Ctx struct {
 	orgInfo  *orgInfo
 	// extra are findings of other rules a rule's evaluation raised (onboarding's posture checks).
 	extra []ruleHit
+	// custody is the witnessed grants and trust suspensions (nil: none known).
+	custody Custody
 }
 
 type orgInfo struct {

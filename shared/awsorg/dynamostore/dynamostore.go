@@ -1,6 +1,8 @@
-// Package dynamostore keeps the protection SCPs' recorded state (awsorg.Store) in the DynamoDB
-// state table (ROOTGUARD_DEDUP_TABLE). It is apart from awsorg so that only the functions that use
-// the table (scp-guard and the audit) link the DynamoDB client.
+// Package dynamostore keeps the protection SCPs' recorded state (awsorg.Store) and the custody
+// state (the exception grants and trust suspensions rule.Custody reads, custody.go) in the
+// DynamoDB state table (ROOTGUARD_DEDUP_TABLE). It is apart from awsorg so that only the functions
+// that use the table (the evaluators and the audit, not the notifier or the heartbeat) link the
+// DynamoDB client.
 package dynamostore
 
 import (

@@ -30,9 +30,9 @@ type liveFacts struct{ f *awsorg.Facts }
 func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
 func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
 
-// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New
-// for scp-guard and the audit); root-activity and onboarding pass nil, and so do not link the
-// DynamoDB client.
+// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New);
+// scp-guard and the audit keep the protection SCPs' state there, and every evaluator reads the
+// custody state (exception grants, trust suspensions) from it.
 type StateTable func(cfg aws.Config, table string) awsorg.Store
 
 // parts are what every evaluator and the audit share.
@@ -41,6 +41,8 @@ type parts struct {
 	engine *rule.Engine
 	facts  handler.Facts
 	bus    *handler.Bus
+	// custody is the state table's exception grants and trust suspensions (nil without a table).
+	custody handler.Custody
 }
 
 func build(ctx context.Context, function string, table StateTable) (*parts, error) {
@@ -78,6 +80,12 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 			acfg.Owners, acfg.Ownership = st, rc.Ownership
 		}
 	}
+	// root-activity and onboarding only read the custody state (exception grants, trust
+	// suspensions) from the table; scp-guard writes it.
+	var custodyOnly awsorg.Store
+	if t := b.Config.DedupTable; t != "" && table != nil && (function == route.RootActivity || function == route.Onboarding) {
+		custodyOnly = table(b.AWS, t)
+	}
 	if err := acfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
@@ -85,12 +93,19 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
 	}
-	return &parts{
+	p := &parts{
 		base:   b,
 		engine: eng,
 		facts:  liveFacts{awsorg.New(acfg, clients)},
 		bus:    &handler.Bus{API: eventbridge.NewFromConfig(b.AWS), Name: b.Config.EventBus},
-	}, nil
+	}
+	// The state table also keeps the exceptions granted and the trust suspended (dynamostore).
+	if cs, ok := acfg.Store.(handler.Custody); ok {
+		p.custody = cs
+	} else if cs, ok := custodyOnly.(handler.Custody); ok {
+		p.custody = cs
+	}
+	return p, nil
 }
 
 // RecordsOwnership reports whether a function reads and records accounts' ownership in the state
@@ -100,7 +115,7 @@ func RecordsOwnership(function string) bool {
 }
 
 // New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
-// groups; table is scp-guard's state table (nil for the others).
+// groups; table builds the state table's store (nil: no state table, no exception counts).
 func New(ctx context.Context, function string, table StateTable, groups ...rule.Group) (*handler.Evaluator, error) {
 	p, err := build(ctx, function, table)
 	if err != nil {
@@ -112,7 +127,7 @@ func New(ctx context.Context, function string, table StateTable, groups ...rule.
 	}
 	h := &handler.Evaluator{
 		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
-		Log: p.base.Log, Metrics: p.base.Metrics, CentralAccount: central,
+		Log: p.base.Log, Metrics: p.base.Metrics, CentralAccount: central, Custody: p.custody,
 	}
 	if function == route.Onboarding {
 		h.OnboardingWait = p.base.Config.OnboardingWait
@@ -126,7 +141,7 @@ func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics, Custody: p.custody}
 	regions, bus, err := config.ForwarderAudit(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", route.Audit, err)
