@@ -320,8 +320,8 @@ func (c Config) Rules() rule.Config {
 		ExceptionMaxAge:    c.ExceptionMaxAge,
 		// Appended: rootguard's deployment roles (FORWARDER-TAMPERED).
 		DeploymentPrincipals: c.DeploymentPrincipals,
-		ExceptionApprovers: c.ExceptionApprovers,
-		TrustSuspension:    c.TrustSuspension,
+		ExceptionApprovers:   c.ExceptionApprovers,
+		TrustSuspension:      c.TrustSuspension,
 	}
 }
 

@@ -100,6 +100,7 @@ var ProtectionEventNames = []string{
 // EmailChangeEventNames are the Account Management calls that change a root email, which
 // root-activity evaluates whoever makes them (ROOT-EMAIL-CHANGED).
 var EmailChangeEventNames = []string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}
+
 // ExceptionEventNames are the Organizations tag calls scp-guard evaluates and records (exception
 // grants).
 var ExceptionEventNames = []string{"TagResource", "UntagResource"}

@@ -11,7 +11,6 @@ import (
 	"github.com/rootguard/rootguard/shared/org"
 )
 
-
 // ForwarderTampered is the rule id of a change to rootguard's own resources.
 const ForwarderTampered = "FORWARDER-TAMPERED"
 
