@@ -21,11 +21,11 @@ func replayRules(t *testing.T, env map[string]string, paths ...string) []string 
 	}
 	var got []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		var f struct{ Rule, Severity string }
+		var f struct{ Rule, Severity, Status string }
 		if err := json.Unmarshal([]byte(l), &f); err != nil {
 			t.Fatalf("not JSON: %q", l)
 		}
-		got = append(got, f.Rule+" "+f.Severity)
+		got = append(got, strings.TrimSpace(f.Rule+" "+f.Severity+" "+f.Status))
 	}
 	return got
 }
@@ -45,6 +45,8 @@ func TestAttackTagThenSilence(t *testing.T) {
 			want := []string{
 				"EXCEPTION-GRANTED HIGH", "EXCEPTION-GRANTED HIGH", "EXCEPTION-GRANTED HIGH", "EXCEPTION-GRANTED HIGH",
 				"SCP-DETACHED CRITICAL", "ROOT-SIGNIN-STAX-MEMBER CRITICAL", "ROOT-MFA-REMOVED CRITICAL", "ROOT-ACCESS-KEY-CREATED CRITICAL",
+				// The attacker re-attaches the protection last: the detach is resolved, not lowered.
+				"SCP-DETACHED CRITICAL resolved",
 			}
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("got  %v\nwant %v", got, want)

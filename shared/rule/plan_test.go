@@ -96,6 +96,7 @@ func TestPlanSamples(t *testing.T) {
 			"SCP-POLICY-TYPE-DISABLED EnablePolicyType PolicyType=SERVICE_CONTROL_POLICY RootId=r-st4x",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xregion1 TargetId=r-st4x",
 		},
 		"SCP-DELETED/CRITICAL.foundation-protection-detached-then-deleted.json":       {"SCP-DETACHED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn"},
 		"SCP-DELETED/CRITICAL.protection-detached-then-deleted.json":                  {"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x"},
@@ -112,6 +113,7 @@ func TestPlanSamples(t *testing.T) {
 			"SCP-POLICY-TYPE-DISABLED EnablePolicyType PolicyType=SERVICE_CONTROL_POLICY RootId=r-st4x",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xregion1 TargetId=r-st4x",
 		},
 		"SCP-MODIFIED/CRITICAL.foundation-root-deny-changed-to-notaction.json":       {"SCP-MODIFIED UpdatePolicy Content=[DenyRootUser,ProtectStaxLogArchive] PolicyId=p-st4xfound1"},
 		"SCP-MODIFIED/CRITICAL.renamed-out-of-protection-names.json":                 {"SCP-MODIFIED UpdatePolicy Name=Stax-Protection PolicyId=p-st4xprot01"},
@@ -131,6 +133,25 @@ func TestPlanSamples(t *testing.T) {
 			"SCP-POLICY-TYPE-DISABLED EnablePolicyType PolicyType=SERVICE_CONTROL_POLICY RootId=r-st4x",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xregion1 TargetId=r-st4x",
+		},
+		// Custody samples (issue 9): a detach that no valid exception or trust lowers is planned.
+		"EXCEPTION-GRANTED/HIGH.attacker-tags-then-silences-root-guard.json":                           {"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x"},
+		"ROOT-UNRESTRICTED-ACTION/HIGH.decoy-named-like-protection-then-root-protection-detached.json": {"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x"},
+		"SCP-DETACHED/CRITICAL.approver-detaches-under-own-exception.json":                             {"SCP-DETACHED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn"},
+		"SCP-DETACHED/CRITICAL.foundation-detach-tag-not-granted.json":                                 {"SCP-DETACHED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn"},
+		"SCP-DETACHED/CRITICAL.trusted-automation-after-trust-policy-changed.json":                     {"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x"},
+		"SCP-NOT-EFFECTIVE/HIGH.decoy-at-root-then-root-protection-detached-then-moved.json": {
+			"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-NOT-EFFECTIVE MoveAccount AccountId=444444444444 DestinationParentId=ou-st4x-sandbox0 SourceParentId=ou-st4x-quarantn",
+		},
+		// A move that loses a protection SCP (MEDIUM) is moved back too.
+		"SCP-NOT-EFFECTIVE/MEDIUM.logging-account-moved-out-of-foundation.json": {
+			"SCP-NOT-EFFECTIVE MoveAccount AccountId=222222222223 DestinationParentId=ou-st4x-foundatn SourceParentId=ou-st4x-prodapps",
+		},
+		"SCP-MISSING/CRITICAL.only-decoys-remain.json": {
+			"SCP-DETACHED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-DETACHED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn",
 		},
 	}
 	seen := map[string]bool{}
@@ -230,6 +251,7 @@ func TestPlanScenarios(t *testing.T) {
 			"SCP-DETACHED AttachPolicy PolicyId=p-st4xfound1 TargetId=ou-st4x-foundatn",
 			"SCP-POLICY-TYPE-DISABLED EnablePolicyType PolicyType=SERVICE_CONTROL_POLICY RootId=r-st4x",
 			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xprot01 TargetId=r-st4x",
+			"SCP-POLICY-TYPE-DISABLED AttachPolicy PolicyId=p-st4xregion1 TargetId=r-st4x",
 		}},
 		{"the revert's own re-attach, then a new detach: planned again", func(d string) []string {
 			return []string{
