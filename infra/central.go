@@ -121,7 +121,7 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 	}
 
 	for _, r := range route.Table {
-		rule := awsevents.NewRule(stack, jsii.String("Route-"+r.Function), &awsevents.RuleProps{
+		rule := awsevents.NewRule(stack, jsii.String("Route-"+r.Name()), &awsevents.RuleProps{
 			EventBus:    c.OrgBus,
 			Description: jsii.String("rootguard: events for " + r.Function + " (generated from the routing table)"),
 			// Placeholder: the real pattern ($or of the route's patterns) is set below.

@@ -45,6 +45,7 @@ func TestConfigDefaults(t *testing.T) {
 		AssetDir:                "build/arm64",
 		ReportRetentionDays:     DefaultReportRetentionDays,
 		TrustSuspension:         24 * time.Hour,
+		Revert:                  RevertOff,
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

@@ -44,8 +44,8 @@ func addForwarders(stack awscdk.Stack, cfg Config, routes []route.Route) {
 		if pattern == nil {
 			continue
 		}
-		rule := awsevents.NewRule(stack, jsii.String("Forward-"+r.Function), &awsevents.RuleProps{
-			RuleName:     jsii.String(ForwardRuleName(r.Function)),
+		rule := awsevents.NewRule(stack, jsii.String("Forward-"+r.Name()), &awsevents.RuleProps{
+			RuleName:     jsii.String(ForwardRuleName(r.Name())),
 			Description:  jsii.String("rootguard: forward the events of " + r.Function + " to the central bus (generated from the routing table)"),
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("rootguard.placeholder")},
 		})

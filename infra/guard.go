@@ -45,8 +45,9 @@ var GuardStackActions = []string{
 	"cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack",
 }
 
-// ForwardRuleName is the fixed name of a route's forwarding rule (in every account and region).
-func ForwardRuleName(function string) string { return ForwardRulePrefix + function }
+// ForwardRuleName is the fixed name of a route's forwarding rule (route.Route.Name; in every
+// account and region).
+func ForwardRuleName(route string) string { return ForwardRulePrefix + route }
 
 // GuardPolicy is the guard SCP's document: it denies changes to rootguard's forwarding rules,
 // its roles and the member forwarder's stack instances to every principal but the StackSet

@@ -106,8 +106,8 @@ func TestForwarderNamesAgree(t *testing.T) {
 		t.Errorf("infra names forwarding rules %s*, the audit reads %s*", ForwardRulePrefix, forwarder.RulePrefix)
 	}
 	for _, r := range ForwardedRoutes() {
-		if ForwardRuleName(r.Function) != forwarder.RuleName(r.Function) || !strings.HasPrefix(ForwardRuleName(r.Function), rule.NamePrefix) {
-			t.Errorf("forwarding rule of %s: %s (audit %s)", r.Function, ForwardRuleName(r.Function), forwarder.RuleName(r.Function))
+		if ForwardRuleName(r.Name()) != forwarder.RuleName(r.Name()) || !strings.HasPrefix(ForwardRuleName(r.Name()), rule.NamePrefix) {
+			t.Errorf("forwarding rule of %s: %s (audit %s)", r.Name(), ForwardRuleName(r.Name()), forwarder.RuleName(r.Name()))
 		}
 	}
 }

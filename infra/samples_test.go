@@ -194,7 +194,7 @@ func mustHandle(ev map[string]any) []string {
 	if source == "organizations.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
 		"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
 		"RemoveAccountFromOrganization", "LeaveOrganization",
-		"CreatePolicy", "AttachPolicy",
+		"CreatePolicy", "AttachPolicy", "EnablePolicyType",
 	}, name) {
 		out = append(out, route.SCPGuard)
 	}

@@ -187,11 +187,11 @@ func TestCentralRules(t *testing.T) {
 		var p map[string]any
 		b, _ := json.Marshal(CentralPattern(r, s.cfg.CentralAccount, s.cfg.ManagementAccount))
 		_ = json.Unmarshal(b, &p)
-		wants[routeKey(r.Function, true)] = want{bus: orgBus, state: RouteState(r), pattern: p}
+		wants[routeKey(r.Name(), true)] = want{bus: orgBus, state: RouteState(r), pattern: p}
 	}
 	rules := resourcesOf(tpl, "AWS::Events::Rule")
 	if len(rules) != len(wants) {
-		t.Errorf("%d rules, want one per function (%d)", len(rules), len(wants))
+		t.Errorf("%d rules, want one per route and scheduled function (%d)", len(rules), len(wants))
 	}
 	for _, rule := range rules {
 		targets, _ := rule.Props["Targets"].([]any)
@@ -206,7 +206,11 @@ func TestCentralRules(t *testing.T) {
 				fn = name
 			}
 		}
-		fn = routeKey(fn, rule.Props["EventPattern"] != nil && ref(rule.Props["EventBusName"]) == orgBus)
+		orgBusRoute := rule.Props["EventPattern"] != nil && ref(rule.Props["EventBusName"]) == orgBus
+		if orgBusRoute {
+			fn = routeOfRule(rule.ID, fn)
+		}
+		fn = routeKey(fn, orgBusRoute)
 		w, ok := wants[fn]
 		if !ok {
 			t.Errorf("rule %s targets %v, not a function with a rule", rule.ID, get(target, "Arn"))
@@ -398,6 +402,9 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if w := wantDynamo[fn]; w != "" {
 					want = []string{w}
 				}
+				if RecordsOwnership(fn) {
+					want = append(want, ownerGrant)
+				}
 				if fn == route.Audit { // its open findings (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+rule.AuditOpenKey+"]")
@@ -405,9 +412,6 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if fn == route.SCPGuard { // its response: open findings and revert counts (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+"* "+dynamostore.RevertKeyPrefix+"*]")
-				}
-				if RecordsOwnership(fn) {
-					want = append(want, ownerGrant)
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s's DynamoDB grants (-want +got):\n%s", fn, diff)
@@ -732,6 +736,19 @@ func isDetector(fn string) bool {
 
 // routeKey names a function's central rule: the heartbeat has a schedule and a route (the
 // CloudTrail round trip) on the organization bus.
+// routeOfRule is the name of the route (route.Route.Name) a central rule of function fn was made
+// from: its construct id is "Route-" and the route's name (the logical id drops the dashes).
+func routeOfRule(logicalID, fn string) string {
+	best := fn
+	for _, r := range route.Table {
+		id := "Route" + strings.ReplaceAll(r.Name(), "-", "")
+		if r.Function == fn && strings.HasPrefix(logicalID, id) && len(r.Name()) > len(best) {
+			best = r.Name()
+		}
+	}
+	return best
+}
+
 func routeKey(fn string, orgBusRoute bool) string {
 	if fn == route.Heartbeat && orgBusRoute {
 		return fn + " (round trip)"

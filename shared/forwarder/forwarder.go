@@ -28,8 +28,8 @@ import (
 // RulePrefix starts the name of every forwarding rule (infra.ForwardRulePrefix).
 const RulePrefix = "rootguard-forward-"
 
-// RuleName is the name of a route's forwarding rule in every account and region.
-func RuleName(function string) string { return RulePrefix + function }
+// RuleName is the name of a route's forwarding rule (route.Route.Name) in every account and region.
+func RuleName(route string) string { return RulePrefix + route }
 
 // RuleNames are the forwarding rules every account has in every forwarded region: one per
 // forwarded route.
@@ -37,7 +37,7 @@ func RuleNames() []string {
 	var out []string
 	for _, r := range route.Table {
 		if r.Forwarded {
-			out = append(out, RuleName(r.Function))
+			out = append(out, RuleName(r.Name()))
 		}
 	}
 	return out

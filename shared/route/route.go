@@ -76,6 +76,10 @@ const AWSSource = "aws."
 // Route is a function and the patterns of the events it takes.
 type Route struct {
 	Function string
+	// Part names a further route of the same function ("" for its first). The infrastructure
+	// makes one EventBridge rule of each route, and a rule's pattern may not exceed 2,048
+	// characters, so a function with many events has several routes.
+	Part     string
 	Patterns []Pattern
 	// Forwarded: the events also happen in member accounts and must be forwarded to the central bus.
 	Forwarded bool
@@ -160,7 +164,7 @@ var Table = []Route{
 	{
 		Function:  SCPGuard,
 		Forwarded: true, // LeaveOrganization is recorded in the member account.
-		Patterns: slices.Concat([]Pattern{
+		Patterns: []Pattern{
 			{
 				Sources:      []string{"aws.organizations"},
 				DetailTypes:  []string{apiCall},
@@ -186,6 +190,13 @@ var Table = []Route{
 				EventSources: []string{"cloudtrail.amazonaws.com"},
 				EventNames:   TrailEventNames,
 			},
+		},
+	},
+	{
+		Function:  SCPGuard,
+		Part:      "custody",
+		Forwarded: true, // a member's IAM changes and tags are recorded in it
+		Patterns: []Pattern{
 			{ // Exception grants (EXCEPTION-GRANTED; scp-guard records them in the state table).
 				Sources:      []string{"aws.organizations"},
 				DetailTypes:  []string{apiCall},
@@ -198,7 +209,13 @@ var Table = []Route{
 				EventSources: []string{"iam.amazonaws.com"},
 				EventNames:   TrustEventNames,
 			},
-		}, TamperPatterns),
+		},
+	},
+	{
+		Function:  SCPGuard,
+		Part:      "tamper",
+		Forwarded: true, // rootguard's forwarders live in every member account
+		Patterns:  TamperPatterns,
 	},
 	{
 		Function:  Onboarding,
@@ -251,13 +268,28 @@ var Table = []Route{
 // management account (the end-to-end CloudTrail canary, package canary).
 const HeartbeatParameter = "/rootguard/heartbeat"
 
-// For returns the route of a function, or false.
+// For returns the route of a function, or false: its routes' patterns together.
 func For(function string) (Route, bool) {
-	i := slices.IndexFunc(Table, func(r Route) bool { return r.Function == function })
-	if i < 0 {
-		return Route{}, false
+	var out Route
+	found := false
+	for _, r := range Table {
+		if r.Function != function {
+			continue
+		}
+		found = true
+		out.Function = function
+		out.Patterns = append(slices.Clip(out.Patterns), r.Patterns...)
+		out.Forwarded = out.Forwarded || r.Forwarded
 	}
-	return Table[i], true
+	return out, found
+}
+
+// Name is the route's name: the function's, with the part for a further route.
+func (r Route) Name() string {
+	if r.Part == "" {
+		return r.Function
+	}
+	return r.Function + "-" + r.Part
 }
 
 // Fields are the values of an event a Pattern tests.
@@ -283,7 +315,7 @@ func (r Route) Matches(f Fields) bool {
 func FunctionsFor(f Fields) []string {
 	var out []string
 	for _, r := range Table {
-		if r.Matches(f) {
+		if r.Matches(f) && !slices.Contains(out, r.Function) {
 			out = append(out, r.Function)
 		}
 	}

@@ -121,6 +121,11 @@ func New(ctx context.Context, function string, table StateTable, groups ...rule.
 	if err != nil {
 		return nil, err
 	}
+	return evaluatorOf(p, function, groups...)
+}
+
+// evaluatorOf is the handler of an evaluating function from its wiring.
+func evaluatorOf(p *parts, function string, groups ...rule.Group) (*handler.Evaluator, error) {
 	central, err := config.CentralAccount(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", function, err)
@@ -141,6 +146,12 @@ func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return auditorOf(p)
+}
+
+// auditorOf is the audit's handler from its wiring: the custody state, and the forwarder audit
+// when the infrastructure names the forwarded regions.
+func auditorOf(p *parts) (*handler.Auditor, error) {
 	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics, Custody: p.custody}
 	regions, bus, err := config.ForwarderAudit(os.Getenv)
 	if err != nil {

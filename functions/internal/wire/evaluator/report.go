@@ -25,7 +25,10 @@ type Reporter func(cfg aws.Config, rules rule.Config) (AfterAudit, error)
 // withReport builds the audit handler from the wiring, with the daily report after each audit
 // when the reporter configures one.
 func withReport(p *parts, reporter Reporter) (*handler.Auditor, error) {
-	h := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics}
+	h, err := auditorOf(p)
+	if err != nil {
+		return nil, err
+	}
 	if reporter != nil {
 		after, err := reporter(p.base.AWS, p.engine.Config())
 		if err != nil {

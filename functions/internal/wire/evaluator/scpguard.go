@@ -25,9 +25,9 @@ func SCPGuard(ctx context.Context, table StateTable, respond RespondTable) (*han
 	if err != nil {
 		return nil, err
 	}
-	h := &handler.Evaluator{
-		Function: route.SCPGuard, Engine: p.engine, Groups: []rule.Group{rule.GroupProtection, rule.GroupCustody}, Facts: p.facts, Out: p.bus,
-		Log: p.base.Log, Metrics: p.base.Metrics,
+	h, err := evaluatorOf(p, route.SCPGuard, rule.GroupProtection, rule.GroupCustody)
+	if err != nil {
+		return nil, err
 	}
 	b := p.base
 	c := b.Config
