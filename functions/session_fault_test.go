@@ -30,8 +30,8 @@ const (
 var (
 	sessionWrites = []sessionCall{
 		{"iam", "CreateUser", `{"userName":"fault-breakglass"}`},
-		{"iam", "AttachUserPolicy", `{"userName":"fault-breakglass","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`},
-		{"iam", "CreateAccessKey", `{"userName":"fault-breakglass"}`},
+		{"iam", "AddUserToGroup", `{"userName":"fault-breakglass","groupName":"Administrators"}`},
+		{"iam", "DeleteAccountPasswordPolicy", `{}`},
 		{"s3", "PutBucketPolicy", `{"bucketName":"acme-audit-logs"}`},
 		{"ec2", "AuthorizeSecurityGroupIngress", `{"groupId":"sg-0fa17e5e55104c0de"}`},
 	}
