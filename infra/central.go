@@ -568,28 +568,34 @@ func (c *Central) addAlarms(cfg Config) {
 		invocations, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, 2, awscloudwatch.TreatMissingData_BREACHING)
 	// The heartbeat: one alarm per canary rule, on the notifier's count of canary findings.
 	for _, a := range canary.Alarms() {
-		dims := map[string]*string{}
-		for _, d := range a.Dimensions {
-			dims[d.Name] = jsii.String(d.Value)
-		}
-		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String(a.Namespace),
-			MetricName:    jsii.String(a.Metric),
-			DimensionsMap: &dims,
-			Statistic:     jsii.String(a.Statistic),
-			Period:        awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds())),
-		})
-		awscloudwatch.NewAlarm(c.Stack, jsii.String(a.Name), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String("rootguard-" + a.Name),
-			AlarmDescription:   jsii.String(a.Description),
-			Metric:             m,
-			ComparisonOperator: comparisonOperators[a.Comparison],
-			Threshold:          jsii.Number(a.Threshold),
-			EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
-			DatapointsToAlarm:  jsii.Number(float64(a.DatapointsToAlarm)),
-			TreatMissingData:   treatMissingData[a.TreatMissingData],
-		}).AddAlarmAction(action)
+		c.addCanaryAlarm(a, action)
 	}
+}
+
+// addCanaryAlarm adds one alarm of package canary's definitions (the heartbeat's and the
+// CloudTrail round trip's), notifying action.
+func (c *Central) addCanaryAlarm(a canary.Alarm, action awscloudwatch.IAlarmAction) {
+	dims := map[string]*string{}
+	for _, d := range a.Dimensions {
+		dims[d.Name] = jsii.String(d.Value)
+	}
+	m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(a.Namespace),
+		MetricName:    jsii.String(a.Metric),
+		DimensionsMap: &dims,
+		Statistic:     jsii.String(a.Statistic),
+		Period:        awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds())),
+	})
+	awscloudwatch.NewAlarm(c.Stack, jsii.String(a.Name), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String("rootguard-" + a.Name),
+		AlarmDescription:   jsii.String(a.Description),
+		Metric:             m,
+		ComparisonOperator: comparisonOperators[a.Comparison],
+		Threshold:          jsii.Number(a.Threshold),
+		EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
+		DatapointsToAlarm:  jsii.Number(float64(a.DatapointsToAlarm)),
+		TreatMissingData:   treatMissingData[a.TreatMissingData],
+	}).AddAlarmAction(action)
 }
 
 // The CDK spellings of the alarm settings of package canary (CloudFormation's).

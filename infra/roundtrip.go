@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -64,26 +63,6 @@ func newHeartbeatRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 func (c *Central) addRoundTripAlarms(cfg Config) {
 	action := awscloudwatchactions.NewSnsAction(c.AlertsTopic)
 	for _, a := range canary.RoundTripAlarms(cfg.ForwardRegions) {
-		dims := map[string]*string{}
-		for _, d := range a.Dimensions {
-			dims[d.Name] = jsii.String(d.Value)
-		}
-		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String(a.Namespace),
-			MetricName:    jsii.String(a.Metric),
-			DimensionsMap: &dims,
-			Statistic:     jsii.String(a.Statistic),
-			Period:        awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds())),
-		})
-		awscloudwatch.NewAlarm(c.Stack, jsii.String(a.Name), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String("rootguard-" + a.Name),
-			AlarmDescription:   jsii.String(a.Description),
-			Metric:             m,
-			ComparisonOperator: comparisonOperators[a.Comparison],
-			Threshold:          jsii.Number(a.Threshold),
-			EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
-			DatapointsToAlarm:  jsii.Number(float64(a.DatapointsToAlarm)),
-			TreatMissingData:   treatMissingData[a.TreatMissingData],
-		}).AddAlarmAction(action)
+		c.addCanaryAlarm(a, action)
 	}
 }

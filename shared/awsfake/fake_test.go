@@ -695,7 +695,10 @@ func TestUpdateChangesAnswers(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	s := start(t, Sample(), Options{})
-	c := newSDK(s, 5, nil)
+	// Every third call in the whole server is throttled, so one client's retries can land on
+	// throttled slots several times in a row while seven others interleave (with 5 attempts a CI
+	// run failed so); with 12 that takes eleven throttled slots in a row.
+	c := newSDK(s, 12, nil)
 	s.ThrottleEvery(Organizations, 3)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
