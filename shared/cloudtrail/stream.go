@@ -132,9 +132,13 @@ type Stream struct {
 	resumeLine int
 	bad        int // failed records in a row
 	mayMatter  bool
-	named      byte // keyName|keySource seen with non-empty string values
-	pendingKey byte // the key whose value comes next, when it is one of those
-	minRead    int  // least free space for one read (streamMinRead; tests use less)
+	inKey      bool // scanning an object key
+	// resourceValue: the value that comes next is one of the request parameters that name a
+	// resource (resourceKey), where FORWARDER-TAMPERED looks for rootguard's names.
+	resourceValue bool
+	named         byte // keyName|keySource seen with non-empty string values
+	pendingKey    byte // the key whose value comes next, when it is one of those
+	minRead       int  // least free space for one read (streamMinRead; tests use less)
 }
 
 // NewStream returns a Stream reading r.
@@ -538,7 +542,9 @@ func (s *Stream) scanKey(c byte, wantRecords bool) (isRecords bool, err error) {
 	if wantRecords {
 		s.keyStart = s.pos
 	}
+	s.inKey = true
 	n, err := s.scanString()
+	s.inKey = false
 	if err != nil {
 		s.keyStart = -1
 		return false, err
@@ -555,6 +561,8 @@ func (s *Stream) scanKey(c byte, wantRecords bool) (isRecords bool, err error) {
 			s.pendingKey = keySource
 		}
 	}
+	// FORWARDER-TAMPERED reads rootguard's resource names in these request parameters only.
+	s.resourceValue = n >= 3 && n <= len("subscriptionArn") && (s.pos-1-n < 0 || resourceKey(s.buf[s.pos-1-n:s.pos-1]))
 	if s.pos < s.end && s.buf[s.pos] == ':' { // the common case
 		s.pos++
 		return isRecords, nil
@@ -688,7 +696,7 @@ func (s *Stream) scanString() (int, error) {
 					s.mayMatter = true
 				}
 			}
-			if !s.mayMatter && n >= len(patRootguard) {
+			if !s.mayMatter && !s.inKey && s.resourceValue && n >= len(patRootguard) {
 				s.mayMatter = s.pos-n < 0 || namesRootguard(s.buf[s.pos-n:s.pos])
 			}
 			s.pos++
@@ -974,4 +982,15 @@ func quoteChar(c byte) string {
 	}
 	q := strconv.Quote(string(rune(c)))
 	return "'" + q[1:len(q)-1] + "'"
+}
+
+// resourceKey reports whether an object key is a request parameter that names the resource a
+// FORWARDER-TAMPERED call changes (rule.tamperParams: the rule reads no other).
+func resourceKey(k []byte) bool {
+	switch string(k) {
+	case "name", "rule", "stackName", "stackSetName", "functionName", "topicArn", "subscriptionArn",
+		"tableName", "resourceArn", "keyId", "aliasName":
+		return true
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rootguard/rootguard/shared/org"
 	"github.com/rootguard/rootguard/shared/policy"
@@ -26,17 +28,49 @@ func rootGuarding(facts org.Facts, p org.Policy, account string) (bool, string) 
 	return contentGuards(p.Content, account)
 }
 
+// guardVerdict is contentGuards' answer for one (content, account).
+type guardVerdict struct {
+	ok  bool
+	why string
+}
+
+// guardMemo remembers contentGuards' answers: every root call of a member account asks it for
+// each protection SCP above the account, and an organization has few distinct SCP documents.
+// The answer is a pure function of its key; at most maxGuardMemo entries are kept.
+var (
+	guardMemo     sync.Map // account + "\x00" + content -> guardVerdict
+	guardMemoSize atomic.Int64
+)
+
+const maxGuardMemo = 512
+
 // contentGuards is rootGuarding on content alone (nil: unknown).
 func contentGuards(content *string, account string) (bool, string) {
 	if content == nil || strings.TrimSpace(*content) == "" {
 		return false, "its content is unknown, so it is not counted as root-guarding (fail closed)"
 	}
-	doc, err := policy.Parse(*content)
-	if err != nil {
-		return false, "its content could not be read (" + err.Error() + "), so it is not counted as root-guarding (fail closed)"
-	}
 	if !org.IsAccountID(account) {
 		account = ""
+	}
+	key := account + "\x00" + *content
+	if v, ok := guardMemo.Load(key); ok {
+		g := v.(guardVerdict)
+		return g.ok, g.why
+	}
+	ok, why := parseGuards(*content, account)
+	if guardMemoSize.Load() < maxGuardMemo {
+		if _, loaded := guardMemo.LoadOrStore(key, guardVerdict{ok, why}); !loaded {
+			guardMemoSize.Add(1)
+		}
+	}
+	return ok, why
+}
+
+// parseGuards parses a policy document and looks for a Deny aimed at root (of account when set).
+func parseGuards(content, account string) (bool, string) {
+	doc, err := policy.Parse(content)
+	if err != nil {
+		return false, "its content could not be read (" + err.Error() + "), so it is not counted as root-guarding (fail closed)"
 	}
 	if len(doc.RootAimedDenies(account)) == 0 {
 		if account != "" {
