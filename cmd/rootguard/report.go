@@ -26,6 +26,8 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 	out := fs.String("out", "report.html", "write the report to `FILE` (- for standard output)")
 	at := fs.String("at", "", "report and audit time `RFC3339` (default now) [ROOTGUARD_AUDIT_AT]")
 	quiet := fs.Bool("quiet", false, "no progress or summary lines on stderr [ROOTGUARD_QUIET]")
+	var inputs inputFlags
+	inputs.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err
 	}
@@ -50,11 +52,12 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 	}
 	var findings []finding.Finding
 	inputErrors := 0
+	// The events' grants and trust suspensions count for the audit too.
+	rep := eng.NewReplayer(facts)
 	if fs.NArg() > 0 {
-		rep := eng.NewReplayer(facts)
 		tracker := eng.NewTracker()
 		var resolved []finding.Finding
-		_, runErr := replay.Run(ctx, fs.Args(), replay.Options{
+		opts := replay.Options{
 			Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
 				out, _, res := rep.EvaluateAll(ev, "", tracker)
 				resolved = append(resolved, res...)
@@ -67,19 +70,16 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 				inputErrors++
 				fmt.Fprintf(e.stderr, "rootguard report: %v\n", ie)
 			},
-			Progress: func(p replay.Progress) {
-				if !*quiet {
-					fmt.Fprintf(e.stderr, "rootguard report: %d records, %.1f MB read, %d findings, %s (%s)\n",
-						p.Records, float64(p.Bytes)/1e6, p.Findings, p.File, p.Elapsed.Round(time.Second))
-				}
-			},
-		})
-		if runErr != nil {
+		}
+		if err := inputs.apply(e, "report", *quiet, &opts); err != nil {
+			return exitUsage, err
+		}
+		if _, runErr := replay.Run(ctx, fs.Args(), opts); runErr != nil {
 			return exitUsage, runErr
 		}
 		findings = withResolutions(findings, resolved)
 	}
-	audited, err := eng.Audit(facts, now)
+	audited, err := eng.AuditWith(facts, rep.Custody, now)
 	if err != nil {
 		return exitUsage, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +41,36 @@ func TestReportCommand(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "", "report", "--org", "../../events/org.json", "--out", filepath.Join(dir, "missing", "r.html")); code != exitUsage || !strings.Contains(errOut, "--out") {
 		t.Errorf("an unwritable --out: exit %d, %q", code, errOut)
+	}
+}
+
+// TestReportWindow: report takes replay's inputs and their window; events outside it are not in
+// the report (here every sample: the report is the audit's findings alone), and the events'
+// exception grants count for the audit.
+func TestReportWindow(t *testing.T) {
+	count := func(args ...string) int {
+		t.Helper()
+		args = append([]string{"report", "--org", "../../events/org.json", "--stax-domains", "stax.example",
+			"--at", "2026-12-01T09:00:00Z", "--out", filepath.Join(t.TempDir(), "r.html")}, args...)
+		code, _, errOut := runCLI(t, nil, "", args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d, %s", args, code, errOut)
+		}
+		var n int
+		if _, err := fmt.Sscanf(errOut[strings.LastIndex(errOut, "rootguard report: "):], "rootguard report: %d findings written", &n); err != nil {
+			t.Fatalf("summary line: %v in %q", err, errOut)
+		}
+		return n
+	}
+	all := count("../../events/ROOT-SIGNIN-STAX-MEMBER")
+	none := count("--since", "2099-01-01", "../../events/ROOT-SIGNIN-STAX-MEMBER")
+	code, auditOut, errOut := runCLI(t, nil, "", "audit", "--org", "../../events/org.json", "--stax-domains", "stax.example",
+		"--at", "2026-12-01T09:00:00Z", "--format", "json")
+	if code != exitOK && code != exitFindings {
+		t.Fatalf("audit: exit %d, %s", code, errOut)
+	}
+	audit := strings.Count(strings.TrimSpace(auditOut), "\n") + 1
+	if none != audit || all <= none {
+		t.Errorf("findings: %d with the samples, %d with --since after them, want the audit's %d and more", all, none, audit)
 	}
 }
