@@ -35,6 +35,6 @@ var TamperPatterns = []Pattern{
 	},
 	{
 		Sources:    []string{"aws.kms"},
-		EventNames: []string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteAlias", "UpdateAlias"},
+		EventNames: []string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteAlias", "UpdateAlias", "CreateGrant"},
 	},
 }

@@ -59,3 +59,17 @@ func TestGuardEventsReachSCPGuard(t *testing.T) {
 		}
 	}
 }
+
+// TestTamperCallsReachSCPGuard: the calls FORWARDER-TAMPERED evaluates (the rule reads the same
+// TamperPatterns) reach scp-guard, grants on rootguard's key and versioned Lambda names included.
+func TestTamperCallsReachSCPGuard(t *testing.T) {
+	for _, f := range []Fields{
+		{Source: "aws.kms", DetailType: "AWS API Call via CloudTrail", EventSource: "kms.amazonaws.com", EventName: "CreateGrant"},
+		{Source: "aws.lambda", DetailType: "AWS API Call via CloudTrail", EventSource: "lambda.amazonaws.com", EventName: "DeleteFunctionConcurrency20171031"},
+		{Source: "aws.events", DetailType: "AWS API Call via CloudTrail", EventSource: "events.amazonaws.com", EventName: "DisableRule"},
+	} {
+		if got := FunctionsFor(f); len(got) != 1 || got[0] != SCPGuard {
+			t.Errorf("%s %s reaches %v, want scp-guard", f.Source, f.EventName, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/shared/route"
 )
 
 // ForwarderTampered is the rule id of a change to rootguard's own resources.
@@ -44,54 +45,32 @@ var forwarderRules = []*Rule{{
 	eval:        evalForwarderTampered,
 }}
 
-// tamperParams are, per event source, the calls that change a resource and the request
-// parameters that name it. Lambda event names carry an API version suffix
-// (UpdateFunctionCode20150331v2): they are compared without it.
-var tamperParams = map[string]struct {
-	names  []string
-	params []string
-}{
-	"events.amazonaws.com": {[]string{"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"}, []string{"name", "rule"}},
-	"cloudformation.amazonaws.com": {[]string{"DeleteStack", "UpdateStack", "CreateChangeSet", "ExecuteChangeSet", "SetStackPolicy",
-		"UpdateTerminationProtection", "CancelUpdateStack", "ContinueUpdateRollback", "RollbackStack", "UpdateStackSet", "DeleteStackSet",
-		"CreateStackInstances", "UpdateStackInstances", "DeleteStackInstances", "StopStackSetOperation"}, []string{"stackName", "stackSetName"}},
-	"lambda.amazonaws.com": {[]string{"DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency",
-		"DeleteFunctionConcurrency", "AddPermission", "RemovePermission", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
-		"DeleteFunctionEventInvokeConfig", "UpdateEventSourceMapping", "DeleteEventSourceMapping"}, []string{"functionName"}},
-	"sns.amazonaws.com": {[]string{"DeleteTopic", "SetTopicAttributes", "Subscribe", "Unsubscribe", "AddPermission", "RemovePermission",
-		"PutDataProtectionPolicy"}, []string{"topicArn", "subscriptionArn"}},
-	"dynamodb.amazonaws.com": {[]string{"DeleteTable", "UpdateTable", "UpdateTimeToLive", "UpdateContinuousBackups", "PutResourcePolicy",
-		"DeleteResourcePolicy"}, []string{"tableName", "resourceArn"}},
-	"kms.amazonaws.com": {[]string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteAlias", "UpdateAlias",
-		"CreateGrant"}, []string{"keyId", "aliasName"}},
+// tamperParams are, per event source, the request parameters that name the resource a call
+// changes. Which calls count is route.TamperPatterns, the one list the routing, the forwarders
+// and this rule share.
+var tamperParams = map[string][]string{
+	"events.amazonaws.com":         {"name", "rule"},
+	"cloudformation.amazonaws.com": {"stackName", "stackSetName"},
+	"lambda.amazonaws.com":         {"functionName"},
+	"sns.amazonaws.com":            {"topicArn", "subscriptionArn"},
+	"dynamodb.amazonaws.com":       {"tableName", "resourceArn"},
+	"kms.amazonaws.com":            {"keyId", "aliasName"},
 }
 
-// TamperEventNames returns, per event source, the calls FORWARDER-TAMPERED evaluates (Lambda's
-// without their version suffix): the routing table takes them from here.
-func TamperEventNames() map[string][]string {
-	out := map[string][]string{}
-	for src, t := range tamperParams {
-		out[src] = slices.Clone(t.names)
-	}
-	return out
-}
-
-// baseName drops an API version suffix from a Lambda event name (DeleteFunction20150331 ->
-// DeleteFunction).
-func baseName(name string) string {
-	if i := strings.IndexAny(name, "0123456789"); i > 0 {
-		return name[:i]
-	}
-	return name
+// tamperCall reports whether an event is one of route.TamperPatterns' calls (the envelope's
+// source is derived from the event source, so bare CloudTrail records are judged alike).
+func tamperCall(ev *cloudtrail.Event) bool {
+	f := route.Fields{Source: "aws." + strings.TrimSuffix(ev.EventSource, ".amazonaws.com"), EventName: ev.EventName}
+	return slices.ContainsFunc(route.TamperPatterns, func(p route.Pattern) bool { return p.Matches(f) })
 }
 
 // tamperedResource returns the rootguard resource a call changes, or "".
 func tamperedResource(ev *cloudtrail.Event) string {
-	t, ok := tamperParams[ev.EventSource]
-	if !ok || !slices.Contains(t.names, baseName(ev.EventName)) {
+	params, ok := tamperParams[ev.EventSource]
+	if !ok || !tamperCall(ev) {
 		return ""
 	}
-	for _, p := range t.params {
+	for _, p := range params {
 		v := ev.Param(p)
 		if isRootguardName(ev.EventSource, v) {
 			return v

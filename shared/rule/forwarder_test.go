@@ -57,6 +57,10 @@ func TestForwarderTampered(t *testing.T) {
 		{"stack instance deleted", "cloudformation.amazonaws.com", "DeleteStack", map[string]any{"stackName": "StackSet-rootguard-member-forwarder-7c1e"}, admin, adminRole, "", nil, "HIGH"},
 		{"StackSet instances deleted", "cloudformation.amazonaws.com", "DeleteStackInstances", map[string]any{"stackSetName": "rootguard-member-forwarder"}, admin, adminRole, "", nil, "HIGH"},
 		{"versioned Lambda name", "lambda.amazonaws.com", "DeleteFunction20150331", map[string]any{"functionName": "arn:aws:lambda:eu-west-1:999988887777:function:rootguard-audit"}, admin, adminRole, "", nil, "HIGH"},
+		// The attacker's cheap ways around a forwarder's key and function: a grant on rootguard's
+		// key, and a function's concurrency set to zero.
+		{"grant on rootguard's key", "kms.amazonaws.com", "CreateGrant", map[string]any{"keyId": "alias/rootguard"}, admin, adminRole, "", nil, "HIGH"},
+		{"concurrency removed", "lambda.amazonaws.com", "DeleteFunctionConcurrency20171031", map[string]any{"functionName": "rootguard-scp-guard"}, admin, adminRole, "", nil, "HIGH"},
 		{"Lambda read", "lambda.amazonaws.com", "GetFunction20150331v2", map[string]any{"functionName": "rootguard-audit"}, admin, adminRole, "", nil, ""},
 		{"alerts unsubscribed", "sns.amazonaws.com", "Unsubscribe", map[string]any{"subscriptionArn": "arn:aws:sns:eu-west-1:999988887777:rootguard-alerts:1b2c"}, admin, adminRole, "", nil, "HIGH"},
 		{"state table deleted", "dynamodb.amazonaws.com", "DeleteTable", map[string]any{"tableName": "RootGuard-Central-StateTable1A2B"}, admin, adminRole, "", nil, "HIGH"},
