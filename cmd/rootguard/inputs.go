@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/replay"
+	"github.com/rootguard/rootguard/shared/rule"
 )
 
 // inputFlags are the flags of every command that reads recorded events (replay, report): the
@@ -61,4 +65,46 @@ func progressLine(p replay.Progress) string {
 	return fmt.Sprintf("%d/%d%s objects, %.1f/%.1f%s MB, %d records, %d findings, %s (%s)",
 		p.Objects, p.ObjectsTotal, more, float64(p.ObjectsBytes)/1e6, float64(p.BytesTotal)/1e6, more,
 		p.Records, p.Findings, p.File, elapsed)
+}
+
+// replayed is what replaying a command's inputs gave.
+type replayed struct {
+	findings []finding.Finding
+	// resolved are the findings the events resolved (each again, same id, status resolved).
+	resolved []finding.Finding
+	// plan is the revert plan of the findings.
+	plan        []finding.RevertCall
+	stats       replay.Stats
+	inputErrors int
+	// runErr is the run's error (the inputs could not be read on); input errors are reported
+	// on stderr and counted instead.
+	runErr error
+}
+
+// replay replays paths through rep, planning reverts for revertRole and resolving with a
+// tracker, with the window and progress of the flags; bad input is reported on stderr as
+// "rootguard COMMAND: ...". The error is a usage error of the flags.
+func (f *inputFlags) replay(ctx context.Context, e env, command string, quiet bool, eng *rule.Engine, rep *rule.Replayer, revertRole string, paths []string) (replayed, error) {
+	var r replayed
+	tracker := eng.NewTracker()
+	opts := replay.Options{
+		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
+			out, calls, res := rep.EvaluateAll(ev, revertRole, tracker)
+			r.plan = append(r.plan, calls...)
+			r.resolved = append(r.resolved, res...)
+			return out
+		},
+		Merge: rule.Merge,
+		Emit:  func(fd finding.Finding) { r.findings = append(r.findings, fd) },
+		Stdin: e.stdin,
+		OnInputError: func(ie replay.InputError) {
+			r.inputErrors++
+			fmt.Fprintf(e.stderr, "rootguard %s: %v\n", command, ie)
+		},
+	}
+	if err := f.apply(e, command, quiet, &opts); err != nil {
+		return r, err
+	}
+	r.stats, r.runErr = replay.Run(ctx, paths, opts)
+	return r, nil
 }

@@ -6,11 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/render"
-	"github.com/rootguard/rootguard/shared/replay"
-	"github.com/rootguard/rootguard/shared/rule"
 )
 
 func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
@@ -41,32 +37,13 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 		return exitUsage, fmt.Errorf("--revert-role %q: want an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", *revertRole)
 	}
 	rep := eng.NewReplayer(facts)
-	var findings []finding.Finding
-	var plan []finding.RevertCall
-	var resolved []finding.Finding
-	tracker := eng.NewTracker()
-	inputErrors := 0
-	opts := replay.Options{
-		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
-			out, calls, res := rep.EvaluateAll(ev, *revertRole, tracker)
-			plan = append(plan, calls...)
-			resolved = append(resolved, res...)
-			return out
-		},
-		Merge: rule.Merge,
-		Emit:  func(f finding.Finding) { findings = append(findings, f) },
-		Stdin: e.stdin,
-		OnInputError: func(ie replay.InputError) {
-			inputErrors++
-			fmt.Fprintf(e.stderr, "rootguard replay: %v\n", ie)
-		},
-	}
-	if err := in.apply(e, "replay", *quiet, &opts); err != nil {
+	r, err := in.replay(ctx, e, "replay", *quiet, eng, rep, *revertRole, fs.Args())
+	if err != nil {
 		return exitUsage, err
 	}
-	stats, runErr := replay.Run(ctx, fs.Args(), opts)
+	stats, runErr, plan, inputErrors := r.stats, r.runErr, r.plan, r.inputErrors
 	// A resolution prints the finding again (same id), resolved, after the findings.
-	findings = append(findings, resolved...)
+	findings := append(r.findings, r.resolved...)
 	if *audit {
 		more, err := rep.Audit(time.Now().UTC())
 		if err != nil {
@@ -85,7 +62,7 @@ func cmdReplay(ctx context.Context, e env, args []string) (int, error) {
 	if !*quiet && o.format == "text" {
 		fmt.Fprintf(e.stderr, "rootguard replay: %d files, %d records, %d events evaluated, %d duplicates, %d input errors\n",
 			stats.Files, stats.Records, stats.Decoded-stats.NotFromAWS, stats.Duplicates, stats.Errors)
-		if !opts.Window.IsZero() {
+		if in.since != "" || in.until != "" { // a window was given
 			fmt.Fprintf(e.stderr, "rootguard replay: window: %d events outside it not evaluated, %d S3 objects outside it not fetched\n",
 				stats.OutsideWindow, stats.Skipped)
 		}

@@ -8,12 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
 	"github.com/rootguard/rootguard/shared/finding"
 	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/replay"
 	"github.com/rootguard/rootguard/shared/report"
-	"github.com/rootguard/rootguard/shared/rule"
 )
 
 // cmdReport writes the HTML posture report: the findings of the given event files (replayed as
@@ -55,29 +52,14 @@ func cmdReport(ctx context.Context, e env, args []string) (int, error) {
 	// The events' grants and trust suspensions count for the audit too.
 	rep := eng.NewReplayer(facts)
 	if fs.NArg() > 0 {
-		tracker := eng.NewTracker()
-		var resolved []finding.Finding
-		opts := replay.Options{
-			Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
-				out, _, res := rep.EvaluateAll(ev, "", tracker)
-				resolved = append(resolved, res...)
-				return out
-			},
-			Merge: rule.Merge,
-			Emit:  func(f finding.Finding) { findings = append(findings, f) },
-			Stdin: e.stdin,
-			OnInputError: func(ie replay.InputError) {
-				inputErrors++
-				fmt.Fprintf(e.stderr, "rootguard report: %v\n", ie)
-			},
-		}
-		if err := inputs.apply(e, "report", *quiet, &opts); err != nil {
+		r, err := inputs.replay(ctx, e, "report", *quiet, eng, rep, "", fs.Args())
+		if err != nil {
 			return exitUsage, err
 		}
-		if _, runErr := replay.Run(ctx, fs.Args(), opts); runErr != nil {
-			return exitUsage, runErr
+		if r.runErr != nil {
+			return exitUsage, r.runErr
 		}
-		findings = withResolutions(findings, resolved)
+		findings, inputErrors = withResolutions(r.findings, r.resolved), r.inputErrors
 	}
 	audited, err := eng.AuditWith(facts, rep.Custody, now)
 	if err != nil {
