@@ -23,7 +23,14 @@ const (
 	// StackSetExecutionRole matches the role service-managed StackSets deploy with in member
 	// accounts (the only principal the guard SCP lets change rootguard's resources there).
 	StackSetExecutionRole = "arn:aws:iam::*:role/stacksets-exec-*"
+	// StackSetsServiceRole is the service-linked role that creates the StackSet execution roles
+	// in member accounts (SCPs never restrict a service-linked role; the condition says so).
+	StackSetsServiceRole = "arn:aws:iam::*:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember"
 )
+
+// GuardDeployerRoleActions are the IAM calls that would make a role the guard SCP exempts (a
+// role named like the StackSet execution role) or change who may assume one.
+var GuardDeployerRoleActions = []string{"iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"}
 
 // ForwarderAuditActions are the audit role's reads of the forwarding rules.
 var ForwarderAuditActions = []string{"events:DescribeRule", "events:ListTargetsByRule"}
@@ -70,6 +77,11 @@ func GuardPolicy(cfg Config) map[string]any {
 			map[string]any{
 				"Sid": "RootguardRoles", "Effect": "Deny", "Action": GuardRoleActions,
 				"Resource": roles, "Condition": exceptStackSets,
+			},
+			map[string]any{ // else anyone could create a role with the exempt name
+				"Sid": "RootguardDeployerRoles", "Effect": "Deny", "Action": GuardDeployerRoleActions,
+				"Resource":  StackSetExecutionRole,
+				"Condition": map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": StackSetsServiceRole}},
 			},
 			map[string]any{
 				"Sid": "RootguardStackInstances", "Effect": "Deny", "Action": GuardStackActions,

@@ -48,6 +48,7 @@ func checkGuardContent(t *testing.T, s *synthesized, content string) {
 	t.Helper()
 	var doc struct {
 		Statement []struct {
+			Sid       string
 			Effect    string
 			Action    []string
 			Resource  any
@@ -58,13 +59,24 @@ func checkGuardContent(t *testing.T, s *synthesized, content string) {
 		t.Fatalf("guard SCP content: %v", err)
 	}
 	denied := map[string][]string{}
+	deployerRoles := false
 	for _, st := range doc.Statement {
+		if st.Sid == "RootguardDeployerRoles" {
+			// Nobody but the StackSets service-linked role makes a role with the exempt name.
+			deployerRoles = st.Effect == "Deny" && slices.Equal(st.Action, GuardDeployerRoleActions) &&
+				slices.Equal(strs(st.Resource), []string{StackSetExecutionRole}) &&
+				st.Condition["ArnNotLike"]["aws:PrincipalArn"] == StackSetsServiceRole
+			continue
+		}
 		if st.Effect != "Deny" || st.Condition["ArnNotLike"]["aws:PrincipalArn"] != StackSetExecutionRole {
 			t.Errorf("statement %+v: want a Deny for all but %s", st, StackSetExecutionRole)
 		}
 		for _, a := range st.Action {
 			denied[a] = append(denied[a], strs(st.Resource)...)
 		}
+	}
+	if !deployerRoles {
+		t.Errorf("no Deny of %v on %s for all but %s", GuardDeployerRoleActions, StackSetExecutionRole, StackSetsServiceRole)
 	}
 	for _, a := range GuardRuleActions {
 		if !slices.Contains(denied[a], "arn:aws:events:*:*:rule/rootguard-forward-*") {

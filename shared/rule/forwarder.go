@@ -135,10 +135,66 @@ func globMatch(pattern, s string) bool {
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
+// stackSetsServiceRole is the service-linked role through which service-managed StackSets
+// create their execution roles (stacksets-exec-*) in member accounts.
+const stackSetsServiceRole = "arn:aws:iam::*:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember"
+
+// deployerRoleCalls are the IAM calls that make a role, or change who can assume it or what it
+// may do.
+var deployerRoleCalls = []string{"CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "PutRolePolicy"}
+
+// deployerRole returns the ARN of a role an IAM call creates or changes whose name makes it a
+// deployment principal (stacksets-exec-*, ...), or "". Whoever holds such a role changes
+// rootguard's resources without FORWARDER-TAMPERED, so making one is itself tampering, unless a
+// deployment principal or the StackSets service-linked role does it.
+func deployerRole(c *Ctx) string {
+	ev := c.Ev
+	if ev.EventSource != "iam.amazonaws.com" || !slices.Contains(deployerRoleCalls, ev.EventName) {
+		return ""
+	}
+	name := ev.Param("roleName")
+	if name == "" || strings.ContainsRune(name, '/') {
+		return ""
+	}
+	arn := "arn:aws:iam::" + ev.AccountID() + ":role/" + name
+	patterns := c.Cfg.DeploymentPrincipals
+	if len(patterns) == 0 {
+		patterns = DefaultDeploymentPrincipals
+	}
+	if !slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, arn) }) {
+		return ""
+	}
+	if u := ev.UserIdentity; u != nil && (globMatch(stackSetsServiceRole, u.ARN) ||
+		(u.SessionContext != nil && u.SessionContext.SessionIssuer != nil && globMatch(stackSetsServiceRole, u.SessionContext.SessionIssuer.ARN))) {
+		return ""
+	}
+	return arn
+}
+
 func evalForwarderTampered(c *Ctx) []Hit {
 	ev := c.Ev
+	if isDeployer(c) {
+		return nil
+	}
+	if role := deployerRole(c); role != "" {
+		sev := finding.High
+		if ev.Failed() {
+			sev = finding.Medium
+		}
+		account := ev.AccountID()
+		return []Hit{{
+			Severity:  sev,
+			AccountID: account,
+			Title:     fmt.Sprintf("Role %s named like rootguard's deployment role (%s)", role, ev.EventName),
+			Description: fmt.Sprintf("%s called %s on %s in account %s %s. A role with that name counts as rootguard's deployment role: "+
+				"whoever can assume it may change rootguard's forwarders, functions and stacks without FORWARDER-TAMPERED (and, for "+
+				"stacksets-exec-*, past the rootguard-guard SCP). Only AWS's StackSets service-linked role creates those roles.%s",
+				ev.Actor(), ev.EventName, role, c.Subject(account).Label(), where(ev), failedNote(ev)),
+			Resources: []string{account},
+		}}
+	}
 	res := tamperedResource(ev)
-	if res == "" || isDeployer(c) {
+	if res == "" {
 		return nil
 	}
 	sev := finding.High

@@ -61,6 +61,14 @@ func TestForwarderTampered(t *testing.T) {
 		// key, and a function's concurrency set to zero.
 		{"grant on rootguard's key", "kms.amazonaws.com", "CreateGrant", map[string]any{"keyId": "alias/rootguard"}, admin, adminRole, "", nil, "HIGH"},
 		{"concurrency removed", "lambda.amazonaws.com", "DeleteFunctionConcurrency20171031", map[string]any{"functionName": "rootguard-scp-guard"}, admin, adminRole, "", nil, "HIGH"},
+		// A role named like the deployment role would be exempt from this rule (and from the guard
+		// SCP): creating or re-trusting one is tampering, unless StackSets' service role does it.
+		{"deployer look-alike role created", "iam.amazonaws.com", "CreateRole", map[string]any{"roleName": "stacksets-exec-backdoor"}, admin, adminRole, "", nil, "HIGH"},
+		{"deployer role re-trusted", "iam.amazonaws.com", "UpdateAssumeRolePolicy", map[string]any{"roleName": "stacksets-exec-0123abcd"}, admin, adminRole, "", nil, "HIGH"},
+		{"StackSets creates its execution role", "iam.amazonaws.com", "CreateRole", map[string]any{"roleName": "stacksets-exec-0123abcd"},
+			"arn:aws:sts::333333333333:assumed-role/AWSServiceRoleForCloudFormationStackSetsOrgMember/x",
+			"arn:aws:iam::333333333333:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember", "", nil, ""},
+		{"an ordinary role", "iam.amazonaws.com", "CreateRole", map[string]any{"roleName": "acme-app"}, admin, adminRole, "", nil, ""},
 		{"Lambda read", "lambda.amazonaws.com", "GetFunction20150331v2", map[string]any{"functionName": "rootguard-audit"}, admin, adminRole, "", nil, ""},
 		{"alerts unsubscribed", "sns.amazonaws.com", "Unsubscribe", map[string]any{"subscriptionArn": "arn:aws:sns:eu-west-1:999988887777:rootguard-alerts:1b2c"}, admin, adminRole, "", nil, "HIGH"},
 		{"state table deleted", "dynamodb.amazonaws.com", "DeleteTable", map[string]any{"tableName": "RootGuard-Central-StateTable1A2B"}, admin, adminRole, "", nil, "HIGH"},
