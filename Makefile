@@ -19,9 +19,9 @@ DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 .PHONY: demo test unit build bench fuzz fuzz-smoke tools clean report browser
 
 # Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
-FUZZ_TARGETS := ./shared/cloudtrail:FuzzDecode ./shared/cloudtrail:FuzzStream \
-	./shared/policy:FuzzParse ./shared/policy:FuzzCompare ./shared/render:FuzzEscape \
-	./shared/rule:FuzzGuardRules
+FUZZ_TARGETS := ./internal/cloudtrail:FuzzDecode ./internal/cloudtrail:FuzzStream \
+	./internal/policy:FuzzParse ./internal/policy:FuzzCompare ./internal/render:FuzzEscape \
+	./internal/rule:FuzzGuardRules
 FUZZTIME ?= 5m
 
 ## demo: replay every sample event against the bundled organization, then audit the result.
@@ -65,7 +65,7 @@ build:
 
 ## bench: throughput and memory benchmarks with the jq baseline in the same run.
 bench:
-	$(GO) test ./shared/replay -run '^$$' -bench 'Replay|JQ' -cpu 1 -benchtime 3x -benchmem
+	$(GO) test ./internal/replay -run '^$$' -bench 'Replay|JQ' -cpu 1 -benchtime 3x -benchmem
 
 ## fuzz-smoke: each fuzz target for 20 s from its seeds (the events/ samples among them).
 fuzz-smoke:

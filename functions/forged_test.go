@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/forwarder"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/forwarder"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 // forgedDir holds the sample events AWS did not write (events/README.md): the evaluators refuse

@@ -19,4 +19,4 @@ build/host/%/bootstrap: $(FUNCTION_SOURCES)
 
 bench-functions:
 	$(GO) test ./functions/internal/perf -run '^$$' -bench . -benchtime 20x -count 1
-	$(GO) test ./shared/handler ./shared/notify -run '^$$' -bench . -benchmem
+	$(GO) test ./functions/internal/handler ./functions/internal/notify -run '^$$' -bench . -benchmem

@@ -11,8 +11,8 @@ import (
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/org"
 )
 
 // ownerItems returns the state table's recorded ownership, by account id.

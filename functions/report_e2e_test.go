@@ -13,7 +13,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/rootguard/rootguard/shared/report/daily"
+	"github.com/rootguard/rootguard/functions/internal/daily"
 )
 
 // TestDailyReportEndToEnd runs the real audit binary under the Lambda emulator with the reports

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/functions/internal/handler"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 const (

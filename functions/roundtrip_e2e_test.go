@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/canary"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 // TestCloudTrailRoundTrip runs the real heartbeat binary under the Lambda emulator against the

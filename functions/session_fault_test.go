@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/functions/internal/handler"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // The fault-injection run's root session: a first read-only call that opens it (its first

@@ -5,7 +5,7 @@ package functions
 import (
 	"slices"
 
-	"github.com/rootguard/rootguard/shared/finding"
+	"github.com/rootguard/rootguard/internal/finding"
 )
 
 // deliveriesOf models what the notifier delivers when it takes the findings one after the other:

@@ -24,8 +24,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/rootguard/rootguard/shared/canary"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // Retry settings.
@@ -475,17 +475,17 @@ func (c *Central) detectorStatements(fn string, cfg Config) ([]awsiam.PolicyStat
 }
 
 // The state table's item ids, by owner: the notifier's delivery records and the protection SCPs'
-// recorded state (the prefixes of shared/notify.FindingKeyPrefix and
-// shared/awsorg.PolicyKeyPrefix, which the tests compare).
+// recorded state (the prefixes of internal/statekey.Finding and
+// internal/aws/awsorg.PolicyKeyPrefix, which the tests compare).
 const (
 	deliveryRecordKeys = "finding#*"
 	policyStateKeys    = "policy#*"
-	// The custody state (shared/awsorg/dynamostore.GrantKeyPrefix, TrustKeyPrefix).
+	// The custody state (internal/aws/dynamostore.GrantKeyPrefix, TrustKeyPrefix).
 	grantKeys = "grant#*"
 	trustKeys = "trust#*"
 )
 
-// ownerKeys are the accounts' recorded ownership items (shared/awsorg.OwnerKeyPrefix).
+// ownerKeys are the accounts' recorded ownership items (internal/aws/awsorg.OwnerKeyPrefix).
 const ownerKeys = "owner#*"
 
 // RecordsOwnership reports whether a function reads and records the accounts' ownership in the

@@ -2,8 +2,8 @@
 // functions, topics, key, alarms), the management-account forwarders, and the member-account
 // forwarder that a service-managed StackSet rolls out to every account of the organization.
 //
-// Every EventBridge pattern is generated from the functions' routing table (shared/route), and the
-// heartbeat's schedule and alarms from their definition (shared/canary): pure data, the only
+// Every EventBridge pattern is generated from the functions' routing table (internal/route), and the
+// heartbeat's schedule and alarms from their definition (internal/canary): pure data, the only
 // packages of the module this one imports, so that what is deployed and what the functions accept
 // and write cannot disagree.
 package infra

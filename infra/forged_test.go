@@ -12,7 +12,7 @@ const forgedFolder = "forged"
 // checkForged: a forged sample reaches no function on the central bus. The one exception is an
 // aws.* event whose account differs from its detail.recipientAccountId: no PutEvents can give
 // an event an aws.* source, and an event pattern cannot compare two fields, so the evaluators
-// refuse it themselves (shared/handler TestForgedSamplesRefused).
+// refuse it themselves (functions/internal/handler TestForgedSamplesRefused).
 func checkForged(t *testing.T, at string, ev map[string]any, reached []string) {
 	t.Helper()
 	if len(reached) == 0 {

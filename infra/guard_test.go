@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/forwarder"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/forwarder"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // TestGuardSCP: the management stack in us-east-1 (and no other stack) creates the guard SCP,

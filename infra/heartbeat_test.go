@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rootguard/rootguard/shared/canary"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // TestHeartbeatFunction: the heartbeat may put events on the organization bus and assume the

@@ -19,7 +19,7 @@ CDK_ARGS ?=
 
 bootstraps-arm64: $(INFRA_BOOTSTRAPS)
 
-# Always rebuilt: go build is incremental, and the sources of a function span shared/.
+# Always rebuilt: go build is incremental, and the sources of a function span internal/.
 .PHONY: $(INFRA_BOOTSTRAPS)
 $(INFRA_BOOTSTRAPS): build/arm64/%/bootstrap:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $@ ./functions/$*

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // Fixed names: the member template and the management stacks are synthesized apart from the

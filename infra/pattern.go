@@ -1,7 +1,7 @@
 package infra
 
 import (
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // Rule states of an EventBridge rule.

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // MaxEventPattern is EventBridge's default event pattern size quota, in characters (raising it

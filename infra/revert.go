@@ -29,11 +29,11 @@ func (c Config) RevertRoleArn() string {
 	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.ManagementAccount, RevertRoleName)
 }
 
-// revertActions are the only calls of a revert plan (shared/finding.RevertActions).
+// revertActions are the only calls of a revert plan (internal/finding.RevertActions).
 var revertActions = []string{"organizations:AttachPolicy", "organizations:UpdatePolicy", "organizations:EnablePolicyType", "organizations:MoveAccount"}
 
 // The state table's items of scp-guard's response: revert counts and open findings (the
-// prefixes of shared/awsorg/dynamostore.RevertKeyPrefix and shared/rule.OpenKeyPrefix).
+// prefixes of internal/aws/dynamostore.RevertKeyPrefix and internal/rule.OpenKeyPrefix).
 const (
 	revertCountKeys  = "revert#*"
 	openFindingsKeys = "open#*"
@@ -88,7 +88,7 @@ func newRevertRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 	return role
 }
 
-// auditOpenKeys is the audit's open findings item (shared/rule.OpenKeyPrefix + AuditOpenKey).
+// auditOpenKeys is the audit's open findings item (internal/rule.OpenKeyPrefix + AuditOpenKey).
 const auditOpenKeys = "open#audit"
 
 // auditResponse lets the audit keep its open findings (one item), to resolve them when their

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // revertOn: scp-guard reverts protection changes with the revert role.

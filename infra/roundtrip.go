@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/rootguard/rootguard/shared/canary"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // The end-to-end CloudTrail canary (package canary, "round trip"): the heartbeat assumes
@@ -18,7 +18,7 @@ import (
 // bus (the heartbeat's route in route.Table), and one alarm per region watches the heartbeat's
 // count of the calls that came back.
 
-// Environment of the heartbeat function for the round trip (shared/config, RoundTrip).
+// Environment of the heartbeat function for the round trip (internal/config, RoundTrip).
 const (
 	envHeartbeatRegions = "ROOTGUARD_HEARTBEAT_REGIONS"
 	envHeartbeatRoleArn = "ROOTGUARD_HEARTBEAT_ROLE_ARN"

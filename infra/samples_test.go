@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/rootguard/rootguard/infra/eventpattern"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // sampleFile is one file under events/ and the EventBridge events it holds.

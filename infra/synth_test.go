@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // The templates, not the functions' code, are under test: the synthesized app uses placeholder

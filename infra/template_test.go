@@ -11,12 +11,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/canary"
-	"github.com/rootguard/rootguard/shared/notify"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/statekey"
 )
 
 // functionIDs maps each function to its logical id (by its deployed name).
@@ -364,7 +364,7 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 			tableArn := "${" + tables[0].ID + ".Arn}"
 			stateKeys := awsorg.PolicyKeyPrefix + "* " + dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
 			wantDynamo := map[string]string{
-				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + notify.FindingKeyPrefix + "*]",
+				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + statekey.Finding + "*]",
 				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 			}

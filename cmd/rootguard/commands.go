@@ -6,9 +6,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/render"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/render"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 func cmdRules(e env, args []string) (int, error) {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // options are the flags shared by replay and audit. Each has a ROOTGUARD_* environment variable;

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 // findingsOf parses `--format json` output into rule/severity/account triples and the findings.

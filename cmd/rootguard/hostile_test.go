@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
 )
 
 // hostileLogin is a root sign-in to a Stax-owned member whose event text tries to inject

@@ -7,10 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/replay"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // inputFlags are the flags of every command that reads recorded events (replay, report): the

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/org"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/awsfake"
-	"github.com/rootguard/rootguard/shared/awsfake/dynalite"
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/testenv/awsfake"
+	"github.com/rootguard/rootguard/internal/testenv/dynalite"
 )
 
 // replayOwnershipJSON runs `rootguard replay --format json` and returns the findings.

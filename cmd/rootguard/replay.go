@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/render"
+	"github.com/rootguard/rootguard/internal/render"
 )
 
 func cmdReplay(ctx context.Context, e env, args []string) (int, error) {

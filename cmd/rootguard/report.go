@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/report"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/report"
 )
 
 // cmdReport writes the HTML posture report: the findings of the given event files (replayed as

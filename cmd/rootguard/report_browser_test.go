@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/internal/org"
 )
 
 // reportFlags are make report's flags (the demo's), at a fixed time.

@@ -13,7 +13,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	"github.com/rootguard/rootguard/shared/replay"
+
+	"github.com/rootguard/rootguard/internal/replay"
 )
 
 // s3Env serves the samples (events/) from an in-process S3 under s3://samples-bucket/exports/

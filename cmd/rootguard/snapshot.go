@@ -10,7 +10,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/rootguard/rootguard/shared/awsorg"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
 )
 
 // loadClients builds the organization clients from the default configuration chain

@@ -6,9 +6,9 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/org"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/org"
 )
 
 // fillRecordedOwnership adds each account's recorded ownership from the state table (the

@@ -2,8 +2,8 @@
 // organization check over the whole organization: the backstop that catches what an event missed.
 // Findings of earlier audits whose checks now pass are resolved (resolvedBy "audit"). After each
 // audit it writes the HTML posture report to the reports bucket and emails a summary
-// (shared/report/daily) when ROOTGUARD_REPORT_BUCKET is set.
-// Configuration: the ROOTGUARD_* environment variables (see shared/config and shared/report/daily).
+// (functions/internal/daily) when ROOTGUARD_REPORT_BUCKET is set.
+// Configuration: the ROOTGUARD_* environment variables (see internal/config and functions/internal/daily).
 package main
 
 import (
@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/rootguard/rootguard/functions/internal/daily"
+	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/report/daily"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 func openTable(cfg aws.Config, table string) handler.AuditOpenStore {

@@ -4,7 +4,7 @@
 // and writes the round-trip parameter in every forwarded region of the management account,
 // counting the CloudTrail events of those writes when the forwarders bring them back (the
 // CloudTrail round-trip alarms).
-// Configuration: the ROOTGUARD_* environment variables (see shared/config); ROOTGUARD_EVENT_BUS
+// Configuration: the ROOTGUARD_* environment variables (see internal/config); ROOTGUARD_EVENT_BUS
 // is the central organization bus; ROOTGUARD_HEARTBEAT_REGIONS and ROOTGUARD_HEARTBEAT_ROLE_ARN
 // the round trip's regions and the management account's role.
 package main
@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootguard/rootguard/functions/internal/heartbeat"
 	"github.com/rootguard/rootguard/functions/internal/wire"
-	"github.com/rootguard/rootguard/shared/config"
-	"github.com/rootguard/rootguard/shared/heartbeat"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/config"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 // Command onboarding is the rootguard Lambda function that reports new and joining accounts and
 // checks their posture, waiting for a new account to become readable.
-// Configuration: the ROOTGUARD_* environment variables (see shared/config).
+// Configuration: the ROOTGUARD_* environment variables (see internal/config).
 package main
 
 import (
@@ -10,9 +10,9 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 func main() {

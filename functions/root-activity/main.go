@@ -2,7 +2,7 @@
 // recovery, root API activity, sts:AssumeRoot and centralised root sessions from every account and
 // region, and root email changes by whoever makes them (ROOT-EMAIL-CHANGED). It reads and records
 // accounts' ownership in the state table (ROOTGUARD_DEDUP_TABLE, owner# items): ownership is sticky.
-// Configuration: the ROOTGUARD_* environment variables (see shared/config).
+// Configuration: the ROOTGUARD_* environment variables (see internal/config).
 package main
 
 import (
@@ -12,9 +12,9 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 func main() {

@@ -2,7 +2,7 @@
 // structure changes against the protection SCP and changes to rootguard's own resources
 // (FORWARDER-TAMPERED), resolves open findings when the protection is restored and, opted in
 // (ROOTGUARD_REVERT), reverts the changes.
-// Configuration: the ROOTGUARD_* environment variables (see shared/config).
+// Configuration: the ROOTGUARD_* environment variables (see internal/config).
 package main
 
 import (
@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/awsorg/dynamostore"
-	"github.com/rootguard/rootguard/shared/handler"
+	"github.com/rootguard/rootguard/internal/aws/dynamostore"
 )
 
 func respondTable(cfg aws.Config, table string) (handler.RevertCounter, handler.OpenStore) {

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // BenchmarkWarmHandler measures the warm per-event latency of each evaluator's handler as wired

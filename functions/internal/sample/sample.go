@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/rootguard/rootguard/shared/cloudtrail"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
 )
 
 // ErrEmpty: a sample file holds no event.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/rootguard/rootguard/shared/awsenv"
-	"github.com/rootguard/rootguard/shared/config"
-	"github.com/rootguard/rootguard/shared/metric"
+	"github.com/rootguard/rootguard/internal/aws/awsenv"
+	"github.com/rootguard/rootguard/internal/config"
+	"github.com/rootguard/rootguard/internal/metric"
 )
 
 // Base is the configuration, logging and AWS setup of one function.
@@ -23,7 +23,7 @@ type Base struct {
 	Config  config.Config
 	Log     *slog.Logger
 	Metrics *metric.Recorder
-	// AWS is the SDK configuration from the Lambda environment (shared/awsenv), with every call
+	// AWS is the SDK configuration from the Lambda environment (internal/aws/awsenv), with every call
 	// counted in Metrics.
 	AWS aws.Config
 	// AWSUncounted is AWS without the call counter, for clients whose calls are reported
@@ -33,7 +33,7 @@ type Base struct {
 
 // Load reads and validates the function's configuration and builds the AWS SDK configuration
 // from the environment the Lambda runtime sets (credentials, region, AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_<SERVICE>; see shared/awsenv), without the SDK's default chain, whose
+// AWS_ENDPOINT_URL_<SERVICE>; see internal/aws/awsenv), without the SDK's default chain, whose
 // providers slow every cold start.
 func Load(ctx context.Context, function string) (*Base, error) {
 	cfg, err := config.Load(function, os.Getenv)

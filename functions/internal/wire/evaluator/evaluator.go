@@ -13,15 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/functions/internal/wire"
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/cloudtrail"
-	"github.com/rootguard/rootguard/shared/config"
-	"github.com/rootguard/rootguard/shared/forwarder"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/aws/forwarder"
+	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/config"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // liveFacts adapts awsorg.Facts to handler.Facts.
@@ -30,7 +30,7 @@ type liveFacts struct{ f *awsorg.Facts }
 func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
 func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
 
-// StateTable builds the protection SCPs' store on the state table (shared/awsorg/dynamostore.New);
+// StateTable builds the protection SCPs' store on the state table (internal/aws/dynamostore.New);
 // scp-guard and the audit keep the protection SCPs' state there, and every evaluator reads the
 // custody state (exception grants, trust suspensions) from it.
 type StateTable func(cfg aws.Config, table string) awsorg.Store

@@ -7,11 +7,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/rootguard/rootguard/shared/finding"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/org"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/functions/internal/handler"
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // AfterAudit is the audit's follow-up (handler.Auditor.AfterAudit).
@@ -19,7 +19,7 @@ type AfterAudit = func(ctx context.Context, facts org.Facts, findings []finding.
 
 // Reporter builds the daily report's delivery from the function's AWS configuration and rule
 // configuration; nil with no error when the report is not configured. The audit function passes
-// it (shared/report/daily), so that only the audit links the S3 client.
+// it (functions/internal/daily), so that only the audit links the S3 client.
 type Reporter func(cfg aws.Config, rules rule.Config) (AfterAudit, error)
 
 // withReport builds the audit handler from the wiring, with the daily report after each audit

@@ -5,14 +5,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/rootguard/rootguard/shared/awsorg"
-	"github.com/rootguard/rootguard/shared/handler"
-	"github.com/rootguard/rootguard/shared/route"
-	"github.com/rootguard/rootguard/shared/rule"
+	"github.com/rootguard/rootguard/functions/internal/handler"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // RespondTable builds scp-guard's response state on the state table: the revert counts and the
-// open findings (shared/awsorg/dynamostore.NewRespond).
+// open findings (internal/aws/dynamostore.NewRespond).
 type RespondTable func(cfg aws.Config, table string) (handler.RevertCounter, handler.OpenStore)
 
 // SCPGuard builds scp-guard's handler: the evaluator of the protection rules, with its response
@@ -48,7 +48,7 @@ func SCPGuard(ctx context.Context, table StateTable, respond RespondTable) (*han
 }
 
 // AuditOpenTable builds the audit's open findings on the state table
-// (shared/awsorg/dynamostore.NewRespond).
+// (internal/aws/dynamostore.NewRespond).
 type AuditOpenTable func(cfg aws.Config, table string) handler.AuditOpenStore
 
 // AuditResolving builds the audit's handler (see Audit) that also keeps its open findings in the

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootguard/rootguard/functions/internal/notify"
 	"github.com/rootguard/rootguard/functions/internal/wire"
-	"github.com/rootguard/rootguard/shared/notify"
-	"github.com/rootguard/rootguard/shared/route"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // New builds the notifier's handler.

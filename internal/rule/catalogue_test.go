@@ -1,0 +1,225 @@
+package rule_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/rule"
+)
+
+const eventsDir = "../../events"
+
+// sampleConfig is the configuration the samples are written for (events/README.md).
+var sampleConfig = rule.Config{
+	StaxDomains:        []string{"stax.example"},
+	TrustedPrincipals:  []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+	ExceptionApprovers: []string{"arn:aws:iam::111111111111:role/stax-exception-approver"},
+}
+
+// replayFile replays one sample file alone against events/org.json, with an audit afterwards
+// when audit is set, as `rootguard replay --org events/org.json --stax-domains stax.example` does.
+func replayFile(t *testing.T, path string, audit bool) []finding.Finding {
+	t.Helper()
+	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := rule.NewEngine(sampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := eng.NewReplayer(facts)
+	var out []finding.Finding
+	_, err = replay.Run(context.Background(), []string{path}, replay.Options{
+		Evaluate:     rep.Evaluate,
+		Merge:        rule.Merge,
+		Emit:         func(f finding.Finding) { out = append(out, f) },
+		OnInputError: func(e replay.InputError) { t.Errorf("input error: %v", e) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audit {
+		more, err := rep.Audit(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, more...)
+	}
+	return out
+}
+
+type sample struct {
+	rule, severity, path string // severity "none" for a non-matching sample
+}
+
+func samples(t *testing.T) []sample {
+	t.Helper()
+	var out []sample
+	dirs, err := os.ReadDir(eventsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		if d.Name() == forgedDir {
+			continue // not a rule: TestForgedSamples
+		}
+		files, err := os.ReadDir(filepath.Join(eventsDir, d.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			sev, _, ok := strings.Cut(f.Name(), ".")
+			if !ok || !replay.IsInputName(f.Name()) {
+				continue
+			}
+			out = append(out, sample{rule: d.Name(), severity: sev, path: filepath.Join(eventsDir, d.Name(), f.Name())})
+		}
+	}
+	return out
+}
+
+// TestSamples replays every sample alone and checks it does what its name says:
+// events/<RULE>/<SEVERITY>.<slug>.json raises RULE at SEVERITY; none.<slug>.json does not raise RULE.
+func TestSamples(t *testing.T) {
+	for _, s := range samples(t) {
+		t.Run(strings.TrimPrefix(s.path, eventsDir+"/"), func(t *testing.T) {
+			r, ok := rule.ByID(s.rule)
+			if !ok {
+				t.Fatalf("folder %s is not a rule id", s.rule)
+			}
+			got := replayFile(t, s.path, r.AuditOnly)
+			var sevs []string
+			for _, f := range got {
+				if f.Rule == s.rule {
+					sevs = append(sevs, f.Severity.String())
+				}
+			}
+			if s.severity == "none" {
+				if len(sevs) > 0 {
+					t.Errorf("raised %s %v; the sample says it must not", s.rule, sevs)
+				}
+				return
+			}
+			if _, err := finding.ParseSeverity(s.severity); err != nil {
+				t.Fatalf("file name: %v", err)
+			}
+			if !slices.Contains(sevs, s.severity) {
+				t.Errorf("want %s at %s, got %v; all findings: %s", s.rule, s.severity, sevs, summary(got))
+			}
+		})
+	}
+}
+
+func summary(fs []finding.Finding) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, fmt.Sprintf("%s/%s/%s", f.Rule, f.Severity, f.AccountID))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestCatalogue checks the catalogue's metadata and that every rule has at least one matching and
+// one non-matching sample.
+func TestCatalogue(t *testing.T) {
+	if err := rule.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	pos, neg := map[string]int{}, map[string]int{}
+	for _, s := range samples(t) {
+		if s.severity == "none" {
+			neg[s.rule]++
+		} else {
+			pos[s.rule]++
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range rule.Catalogue() {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule id %s", r.ID)
+		}
+		seen[r.ID] = true
+		if pos[r.ID] == 0 {
+			t.Errorf("rule %s has no matching sample under events/%s/", r.ID, r.ID)
+		}
+		if neg[r.ID] == 0 {
+			t.Errorf("rule %s has no non-matching (none.) sample under events/%s/", r.ID, r.ID)
+		}
+	}
+	for id := range pos {
+		if !seen[id] {
+			t.Errorf("events/%s/ names no rule", id)
+		}
+	}
+}
+
+// TestRootRulesAtMostOne: no event raises more than one root rule.
+func TestRootRulesAtMostOne(t *testing.T) {
+	root := map[string]bool{}
+	for _, r := range rule.Catalogue() {
+		if r.Group == rule.GroupRoot {
+			root[r.ID] = true
+		}
+	}
+	for _, s := range samples(t) {
+		byEvent := map[string][]string{}
+		for _, f := range replayFile(t, s.path, false) {
+			if root[f.Rule] && f.EventID != "" {
+				byEvent[f.EventID] = append(byEvent[f.EventID], f.Rule)
+			}
+		}
+		for ev, rules := range byEvent {
+			if len(rules) > 1 {
+				t.Errorf("%s: event %s raised %v", s.path, ev, rules)
+			}
+		}
+	}
+}
+
+// TestDemoCoversEveryRule replays the whole events/ folder with an audit, as `make demo` does,
+// and checks every rule id appears.
+func TestDemoCoversEveryRule(t *testing.T) {
+	var paths []string
+	for _, s := range samples(t) {
+		paths = append(paths, s.path)
+	}
+	slices.Sort(paths)
+	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, _ := rule.NewEngine(sampleConfig)
+	rep := eng.NewReplayer(facts)
+	got := map[string]bool{}
+	_, err = replay.Run(context.Background(), paths, replay.Options{
+		Evaluate: rep.Evaluate, Merge: rule.Merge,
+		Emit: func(f finding.Finding) { got[f.Rule] = true },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := rep.Audit(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range audit {
+		got[f.Rule] = true
+	}
+	for _, r := range rule.Catalogue() {
+		if !got[r.ID] {
+			t.Errorf("the demo raises no %s", r.ID)
+		}
+	}
+}
