@@ -3,7 +3,6 @@ package functions
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +64,7 @@ func (h *e2e) exceptionGrants(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.resetState(ctx, t)
-			events := readEvents(t, filepath.Join(eventsDir, sample))
+			events := readEvents(t, sample)
 			grant := asRole(t, events[0], tc.role)
 
 			start := len(h.fake.Events())

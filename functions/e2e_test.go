@@ -24,8 +24,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
-	"github.com/rootguard/rootguard/functions/internal/sample"
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
@@ -38,7 +38,6 @@ import (
 )
 
 const (
-	eventsDir   = "../events"
 	busName     = "rootguard"
 	staxDomains = "stax.example"
 	auditRole   = "rootguard-audit"
@@ -86,8 +85,7 @@ func TestEndToEnd(t *testing.T) {
 	files := sampleFiles(t)
 	t.Run("samples", func(t *testing.T) {
 		for _, f := range files {
-			rel, _ := filepath.Rel(eventsDir, f)
-			t.Run(rel, func(t *testing.T) { h.sample(t, f) })
+			t.Run(f, func(t *testing.T) { h.sample(t, f) })
 		}
 	})
 	t.Run("organizations throttling half the calls", func(t *testing.T) {
@@ -102,7 +100,7 @@ func TestEndToEnd(t *testing.T) {
 			"SCP-NOT-EFFECTIVE/HIGH.root-protection-detached-then-account-moved.json",
 			"ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json",
 		} {
-			t.Run(f, func(t *testing.T) { h.sample(t, filepath.Join(eventsDir, f)) })
+			t.Run(f, func(t *testing.T) { h.sample(t, f) })
 		}
 		if throttled(h.fake) == before {
 			t.Error("the fake Organizations throttled no call: the test proves nothing")
@@ -149,11 +147,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 	h := &e2e{rie: rie, running: map[string]*lambdaFn{}}
 	h.bins = buildFunctions(t, filepath.Join(dir, "bin"), route.Functions)
 
-	orig, err := os.ReadFile(filepath.Join(eventsDir, "org.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.orig = orig
+	h.orig = events.Org()
 	doc := h.origDoc(t)
 	h.mgmt, h.rootID = doc.Organization.ManagementAccountID, doc.Organization.RootID
 	eng, err := rule.NewEngine(rule.Config{StaxDomains: []string{staxDomains}})
@@ -292,27 +286,37 @@ func (h *e2e) createTopic(t testing.TB, name string) topic {
 	return tp
 }
 
-// sampleFiles lists every sample event file, in name order.
+// sampleFiles lists every sample event file of a rule (paths relative to events/), in name
+// order; the forged samples are not replayed as samples (forged).
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
-	files, err := sample.Files(eventsDir)
+	samples, err := events.Rules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
+	if len(samples) == 0 {
 		t.Fatal("no sample events found")
 	}
-	return slices.DeleteFunc(files, isForged)
+	var files []string
+	for _, s := range samples {
+		files = append(files, s.Path)
+	}
+	return files
 }
 
-// readEvents returns each event of a sample file as the EventBridge event a function receives.
+// readEvents returns each event of a sample file (its path relative to events/) as the
+// EventBridge event a function receives.
 func readEvents(t testing.TB, path string) [][]byte {
 	t.Helper()
-	events, err := sample.Events(path)
+	s, err := events.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return events
+	evs, err := s.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
 
 // expectation is what a sample's file name promises.
@@ -678,7 +682,7 @@ func (h *e2e) failClosed(t *testing.T) {
 	h.fake.Fail(awsfake.Organizations, "DescribeAccount", awsfake.APIError{Status: 400, Code: "AccessDeniedException", Message: "not authorized (injected)"}, -1)
 	h.fake.Fail(awsfake.Organizations, "ListRoots", awsfake.APIError{Status: 500, Code: "ServiceException", Message: "injected"}, -1)
 	defer h.fake.ClearFaults()
-	events := readEvents(t, filepath.Join(eventsDir, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json"))
+	events := readEvents(t, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json")
 	busStart := len(h.fake.Events())
 	if err := h.evaluator(t, route.RootActivity).invoke(ctx, events[0]); err != nil {
 		t.Fatalf("root-activity: %v", err)
@@ -698,7 +702,7 @@ func (h *e2e) canary(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	h.stopEvaluators()
-	raw := readEvents(t, filepath.Join(eventsDir, "ROOT-SIGNIN/MEDIUM.management-root-login-with-mfa.json"))[0]
+	raw := readEvents(t, "ROOT-SIGNIN/MEDIUM.management-root-login-with-mfa.json")[0]
 	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)

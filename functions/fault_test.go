@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
@@ -243,7 +243,7 @@ func faultEvents(t *testing.T) []faultEvent {
 			ID string `json:"id"`
 		} `json:"accounts"`
 	}
-	if err := json.Unmarshal(mustRead(t, eventsDir+"/org.json"), &doc); err != nil {
+	if err := json.Unmarshal(events.Org(), &doc); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range doc.Accounts {
@@ -295,15 +295,6 @@ func freshID(t *testing.T, raw []byte, prefix string) []byte {
 		}
 	}
 	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ package functions
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -60,14 +59,14 @@ func (h *e2e) stickyOwnership(t *testing.T) {
 	}
 
 	const path = "ROOT-SIGNIN-STAX-MEMBER/CRITICAL.after-root-email-moved-off-stax.json"
-	h.sample(t, filepath.Join(eventsDir, path)) // asserts ROOT-SIGNIN-STAX-MEMBER CRITICAL
+	h.sample(t, path) // asserts ROOT-SIGNIN-STAX-MEMBER CRITICAL
 	rec := h.ownerItems(ctx, t)["666666666666"]
 	var accept struct {
 		Detail struct {
 			EventID string `json:"eventID"`
 		} `json:"detail"`
 	}
-	if err := json.Unmarshal(readEvents(t, filepath.Join(eventsDir, path))[1], &accept); err != nil {
+	if err := json.Unmarshal(readEvents(t, path)[1], &accept); err != nil {
 		t.Fatal(err)
 	}
 	if rec["ownership"] != org.OwnershipStax || rec["rootEmailChangedAt"] != "2026-11-20T08:03:40Z" || rec["eventId"] != accept.Detail.EventID {

@@ -6,13 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
@@ -43,7 +42,7 @@ func recordState(f finding.Finding) string {
 // finding (Security Hub gets it again, ARCHIVED, with a newer UpdatedAt).
 func TestRevert(t *testing.T) {
 	h := setupWith(t, setupOptions{fake: func(o *awsfake.Options) { o.RevertRoleName = revertRoleName }})
-	base, err := os.ReadFile(filepath.Join(eventsDir, "SCP-DETACHED", "CRITICAL.protection-detached-from-root.json"))
+	base, err := events.Read("SCP-DETACHED/CRITICAL.protection-detached-from-root.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +135,7 @@ func TestRevert(t *testing.T) {
 				orig = p.ContentText()
 			}
 		}
-		raw, err := os.ReadFile(filepath.Join(eventsDir, "SCP-MODIFIED", "CRITICAL.root-deny-statement-removed.json"))
+		raw, err := events.Read("SCP-MODIFIED/CRITICAL.root-deny-statement-removed.json")
 		if err != nil {
 			t.Fatal(err)
 		}

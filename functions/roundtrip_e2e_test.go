@@ -4,6 +4,7 @@ package functions
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
@@ -32,11 +34,7 @@ import (
 // OK for the two regions and fire for the region whose call never came back. A member
 // account's write of the same parameter is refused with its reason.
 func TestCloudTrailRoundTrip(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(eventsDir, "org.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := org.LoadSnapshot(strings.NewReader(string(raw)))
+	snap, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

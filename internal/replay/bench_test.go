@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	stdgzip "compress/gzip"
 	"context"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -39,7 +41,7 @@ func benchReplay(b *testing.B, n int) {
 	if err != nil {
 		b.Fatalf("rule engine: %v", err)
 	}
-	facts, err := org.LoadSnapshotFile("../../events/org.json")
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		b.Fatalf("organization facts: %v", err)
 	}

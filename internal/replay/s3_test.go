@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -40,7 +42,7 @@ func newEngineRun(t testing.TB) *engineRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := org.LoadSnapshotFile("../../events/org.json")
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/spf13/afero"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -54,7 +56,7 @@ func BenchmarkReplayS3(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	facts, err := org.LoadSnapshotFile("../../events/org.json")
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/rule"
@@ -17,7 +18,7 @@ import (
 
 func sample(t *testing.T) (Input, []finding.Finding) {
 	t.Helper()
-	snap, err := org.LoadSnapshotFile("../../events/org.json")
+	snap, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package rule_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/replay"
@@ -29,7 +31,7 @@ var sampleConfig = rule.Config{
 // when audit is set, as `rootguard replay --org events/org.json --stax-domains stax.example` does.
 func replayFile(t *testing.T, path string, audit bool) []finding.Finding {
 	t.Helper()
-	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestDemoCoversEveryRule(t *testing.T) {
 		paths = append(paths, s.path)
 	}
 	slices.Sort(paths)
-	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
 package rule_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/replay"
@@ -26,7 +28,7 @@ func TestForgedSamples(t *testing.T) {
 	if len(files) < 3 {
 		t.Fatalf("%d forged samples, want at least a custom source, a member's canary and an account mismatch", len(files))
 	}
-	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package rule_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -26,7 +28,7 @@ const testRevertRole = "arn:aws:iam::111111111111:role/rootguard-revert"
 // planned calls, each as "RULE Action Param=Value ..." (Content shortened to its policy Sid list).
 func planCalls(t *testing.T, paths ...string) []string {
 	t.Helper()
-	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

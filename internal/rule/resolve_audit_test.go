@@ -1,9 +1,11 @@
 package rule_test
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/rule"
@@ -14,7 +16,7 @@ func TestResolveAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := org.LoadSnapshotFile(eventsDir + "/org.json")
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

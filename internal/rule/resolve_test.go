@@ -1,12 +1,13 @@
 package rule_test
 
 import (
+	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -18,7 +19,7 @@ import (
 // checking that the resolved finding is one raised earlier (same id and rule).
 func resolutions(t *testing.T, paths ...string) []string {
 	t.Helper()
-	facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestResolution(t *testing.T) {
 		errorCode     string
 	}
 	restored := func(t *testing.T, dir string) string {
-		facts, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+		facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 		if err != nil {
 			t.Fatal(err)
 		}

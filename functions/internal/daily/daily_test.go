@@ -1,6 +1,7 @@
 package daily
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/aws/awsenv"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
@@ -98,7 +100,7 @@ func (d *discard) Publish(_ context.Context, fs []finding.Finding) error { d.n +
 
 func setup(t *testing.T) (*org.Snapshot, *rule.Engine) {
 	t.Helper()
-	snap, err := org.LoadSnapshotFile("../../../events/org.json")
+	snap, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

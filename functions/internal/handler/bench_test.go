@@ -5,13 +5,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/route"
@@ -23,13 +22,13 @@ import (
 // p50-us and p99-us are the latency percentiles.
 func BenchmarkEvaluate(b *testing.B) {
 	byFn := map[string][][]byte{}
-	files, _ := filepath.Glob(filepath.Join(eventsDir, "*", "*.json"))
+	files, err := events.All()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) || strings.Contains(string(raw[:min(len(raw), 40)]), "Records") {
+		raw := f.Data
+		if !strings.HasSuffix(f.Path, ".json") || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) || strings.Contains(string(raw[:min(len(raw), 40)]), "Records") {
 			continue // single EventBridge events only
 		}
 		ev, err := cloudtrail.Decode(raw)

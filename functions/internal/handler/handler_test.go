@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/metric"
@@ -25,8 +24,6 @@ import (
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
 )
-
-const eventsDir = "../../../events"
 
 // snapFacts serves the sample organization and records invalidations.
 type snapFacts struct {
@@ -44,7 +41,7 @@ func (s *snapFacts) Invalidate(ev *cloudtrail.Event) {
 
 func sampleOrg(t testing.TB) *snapFacts {
 	t.Helper()
-	s, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	s, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +84,10 @@ func evaluator(t testing.TB, fn string, facts Facts, out Publisher, log *bytes.B
 	}
 }
 
+// readSample returns a sample file as it is (rel is its path relative to events/).
 func readSample(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(eventsDir, rel))
+	b, err := events.Read(rel)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,12 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
@@ -207,7 +208,7 @@ func TestSessionUpdatesConcurrent(t *testing.T) {
 // write calls and the description's list of calls).
 func TestSessionFromRules(t *testing.T) {
 	ctx := context.Background()
-	raw, err := os.ReadFile("../../../events/ROOT-ACTIVITY/MEDIUM.one-root-session-three-calls.json")
+	raw, err := events.Read("ROOT-ACTIVITY/MEDIUM.one-root-session-three-calls.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestSessionFromRules(t *testing.T) {
 		}
 		evs = append(evs, ev)
 	}
-	facts, err := org.LoadSnapshotFile("../../../events/org.json")
+	facts, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

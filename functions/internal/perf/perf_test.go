@@ -3,6 +3,7 @@
 package perf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,15 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
-	"github.com/rootguard/rootguard/functions/internal/sample"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
-
-const eventsDir = "../../../events"
 
 // builds holds the host binaries (the functions and the hello baseline), built once per run.
 var builds struct {
@@ -160,7 +159,7 @@ type environment struct {
 
 func newEnvironment(b *testing.B) *environment {
 	b.Helper()
-	snap, err := org.LoadSnapshotFile(filepath.Join(eventsDir, "org.json"))
+	snap, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -353,17 +352,17 @@ func peakMemory(bin string, env []string, events [][]byte) (kb int64, failed int
 // table sends it to.
 func routedSamples(b *testing.B) map[string][][]byte {
 	b.Helper()
-	files, err := sample.Files(eventsDir)
+	files, err := events.All()
 	if err != nil {
 		b.Fatal(err)
 	}
 	routed := map[string][][]byte{}
 	for _, f := range files {
-		events, err := sample.Events(f)
+		evs, err := f.Events()
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, raw := range events {
+		for _, raw := range evs {
 			ev, err := cloudtrail.Decode(raw)
 			if err != nil {
 				b.Fatal(err)
