@@ -22,7 +22,7 @@ import (
 // p50-us and p99-us are the latency percentiles.
 func BenchmarkEvaluate(b *testing.B) {
 	byFn := map[string][][]byte{}
-	files, err := events.All()
+	files, err := events.Rules() // the forged samples are refused, not evaluated
 	if err != nil {
 		b.Fatal(err)
 	}
