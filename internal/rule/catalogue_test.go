@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +16,6 @@ import (
 	"github.com/rootguard/rootguard/internal/replay"
 	"github.com/rootguard/rootguard/internal/rule"
 )
-
-const eventsDir = "../../events"
 
 // sampleConfig is the configuration the samples are written for (events/README.md).
 var sampleConfig = rule.Config{
@@ -61,43 +58,42 @@ func replayFile(t *testing.T, path string, audit bool) []finding.Finding {
 }
 
 type sample struct {
-	rule, severity, path string // severity "none" for a non-matching sample
+	rule, severity string // severity "none" for a non-matching sample
+	name           string // the file, relative to events/
+	path           string // the file, copied for the replay (which reads files)
 }
 
+// samples returns the samples of every rule (events/forged/ aside: TestForgedSamples), copied
+// from the events package into a temporary folder.
 func samples(t *testing.T) []sample {
 	t.Helper()
-	var out []sample
-	dirs, err := os.ReadDir(eventsDir)
+	all, err := events.Rules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		if d.Name() == forgedDir {
-			continue // not a rule: TestForgedSamples
-		}
-		files, err := os.ReadDir(filepath.Join(eventsDir, d.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			sev, _, ok := strings.Cut(f.Name(), ".")
-			if !ok || !replay.IsInputName(f.Name()) {
-				continue
-			}
-			out = append(out, sample{rule: d.Name(), severity: sev, path: filepath.Join(eventsDir, d.Name(), f.Name())})
-		}
+	dir := copySamples(t)
+	var out []sample
+	for _, s := range all {
+		out = append(out, sample{rule: s.Folder, severity: s.Severity, name: s.Path, path: filepath.Join(dir, filepath.FromSlash(s.Path))})
 	}
 	return out
+}
+
+// copySamples writes the events/ folder of the events package into a temporary folder.
+func copySamples(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := events.CopyTo(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // TestSamples replays every sample alone and checks it does what its name says:
 // events/<RULE>/<SEVERITY>.<slug>.json raises RULE at SEVERITY; none.<slug>.json does not raise RULE.
 func TestSamples(t *testing.T) {
 	for _, s := range samples(t) {
-		t.Run(strings.TrimPrefix(s.path, eventsDir+"/"), func(t *testing.T) {
+		t.Run(s.name, func(t *testing.T) {
 			r, ok := rule.ByID(s.rule)
 			if !ok {
 				t.Fatalf("folder %s is not a rule id", s.rule)
@@ -184,7 +180,7 @@ func TestRootRulesAtMostOne(t *testing.T) {
 		}
 		for ev, rules := range byEvent {
 			if len(rules) > 1 {
-				t.Errorf("%s: event %s raised %v", s.path, ev, rules)
+				t.Errorf("%s: event %s raised %v", s.name, ev, rules)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package rule_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,14 +13,12 @@ import (
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
-// forgedDir holds EventBridge events AWS did not write (events/README.md): replay skips them.
-const forgedDir = "forged"
-
 // TestForgedSamples replays each forged sample as `rootguard replay` does: it is skipped (counted
 // as not from AWS), raises nothing, and is not an input error. Each is a copy of a sample that
 // raises a HIGH or CRITICAL finding in its genuine envelope.
 func TestForgedSamples(t *testing.T) {
-	files, err := os.ReadDir(filepath.Join(eventsDir, forgedDir))
+	// events/forged/ holds EventBridge events AWS did not write (events/README.md).
+	files, err := events.Folder(events.Forged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +29,9 @@ func TestForgedSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := copySamples(t)
 	for _, f := range files {
-		path := filepath.Join(eventsDir, forgedDir, f.Name())
+		path := filepath.Join(dir, filepath.FromSlash(f.Path))
 		t.Run(f.Name(), func(t *testing.T) {
 			eng, err := rule.NewEngine(sampleConfig)
 			if err != nil {

@@ -1,10 +1,10 @@
 package rule
 
 import (
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 )
@@ -35,10 +35,10 @@ func FuzzGuardRules(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	for _, dir := range []string{"SCP-IMPERSONATED", "TRAIL-TAMPERED", "ROOT-CENTRAL-ACCESS-DISABLED", "SCP-NOT-EFFECTIVE"} {
-		files, _ := filepath.Glob(filepath.Join("../../events", dir, "*.json"))
-		for _, p := range files {
-			if data, err := os.ReadFile(p); err == nil {
-				f.Add(data)
+		files, _ := events.Folder(dir)
+		for _, s := range files {
+			if strings.HasSuffix(s.Path, ".json") {
+				f.Add(s.Data)
 			}
 		}
 	}

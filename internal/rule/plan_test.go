@@ -158,7 +158,7 @@ func TestPlanSamples(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, s := range samples(t) {
-		name := filepath.Base(filepath.Dir(s.path)) + "/" + filepath.Base(s.path)
+		name := s.name
 		seen[name] = true
 		t.Run(name, func(t *testing.T) {
 			got := planCalls(t, s.path)
@@ -188,11 +188,11 @@ func orgsEvent(t *testing.T, dir, id, name string, identity string, params map[s
 		detail["errorCode"] = errorCode
 		detail["errorMessage"] = "denied"
 	}
-	ev := map[string]any{
-		"version": "0", "id": "env-" + id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations",
-		"account": "111111111111", "time": "2026-11-25T10:00:00Z", "region": "us-east-1", "resources": []string{}, "detail": detail,
+	record, err := json.Marshal(detail)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, err := json.Marshal(ev)
+	b, err := events.Wrap(record)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,14 +27,14 @@ func TestSampleEventIDsNameOneEvent(t *testing.T) {
 				}
 				what := ev.EventSource + " " + ev.EventName + " " + ev.EventTime + " " + ev.RecipientAccountID
 				if prev, ok := byID[id]; ok && prev.what != what {
-					t.Errorf("event id %s names two events: %s (%s) and %s (%s)", id, prev.what, prev.path, what, s.path)
+					t.Errorf("event id %s names two events: %s (%s) and %s (%s)", id, prev.what, prev.path, what, s.name)
 				}
-				byID[id] = seen{what, s.path}
+				byID[id] = seen{what, s.name}
 				return nil
 			},
 		})
 		if err != nil {
-			t.Fatalf("%s: %v", s.path, err)
+			t.Fatalf("%s: %v", s.name, err)
 		}
 	}
 }
