@@ -2,50 +2,31 @@ package cloudtrail
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/rootguard/rootguard/events"
 )
 
-// samplesDir holds the project's sample events; it may not exist yet.
-const samplesDir = "../../events"
-
-// sample is one file under samplesDir, gunzipped.
+// sample is one file of the events folder (the samples and the sample organizations).
 type sample struct {
 	path string
 	data []byte
 }
 
-// samples reads every regular file under samplesDir (none when the folder does not exist).
+// samples returns every file of the events folder, gunzipped.
 func samples(tb testing.TB) []sample {
 	tb.Helper()
 	var out []sample
-	err := filepath.WalkDir(samplesDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && path == samplesDir {
-				return fs.SkipDir
-			}
+	err := fs.WalkDir(events.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
 			return err
 		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
+		data, err := events.Read(path)
 		if err != nil {
 			return err
-		}
-		if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
-			z, err := gzip.NewReader(bytes.NewReader(data))
-			if err != nil {
-				return err
-			}
-			if data, err = io.ReadAll(z); err != nil {
-				return err
-			}
 		}
 		out = append(out, sample{path: path, data: data})
 		return nil

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rootguard/rootguard/events"
 )
-
-// eventsDir is the repository's sample events, relative to this package.
-const eventsDir = "../../events"
 
 // inlineSeeds are policy contents every fuzz run starts from.
 var inlineSeeds = []string{
@@ -34,21 +30,18 @@ var inlineSeeds = []string{
 }
 
 // eventSeeds returns every requestParameters.content and policies[].content string in the
-// JSON files under the events folder; none when the folder is missing or empty.
+// JSON files of the events folder (the samples and the sample organizations).
 func eventSeeds(t testing.TB) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(eventsDir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(events.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
 			return err
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".json") {
 			return nil
 		}
-		f, err := os.Open(p)
+		f, err := events.FS.Open(p)
 		if err != nil {
 			return err
 		}
@@ -66,7 +59,7 @@ func eventSeeds(t testing.TB) []string {
 		}
 	})
 	if err != nil {
-		t.Fatalf("read %s: %v", eventsDir, err)
+		t.Fatalf("read the events folder: %v", err)
 	}
 	return out
 }

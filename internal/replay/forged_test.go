@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/events"
 )
 
 // TestForgedEnvelopesSkipped: EventBridge events AWS did not write are skipped and counted, not
@@ -36,8 +38,12 @@ func TestForgedEnvelopesSkipped(t *testing.T) {
 
 // TestForgedSamplesSkipped: every sample under events/forged/ is skipped.
 func TestForgedSamplesSkipped(t *testing.T) {
+	dir := t.TempDir()
+	if err := events.CopyTo(dir); err != nil {
+		t.Fatal(err)
+	}
 	rec := &recorder{}
-	stats, err := Run(context.Background(), []string{filepath.Join("..", "..", "events", "forged")}, rec.options())
+	stats, err := Run(context.Background(), []string{filepath.Join(dir, events.Forged)}, rec.options())
 	if err != nil {
 		t.Fatal(err)
 	}

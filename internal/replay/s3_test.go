@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -407,16 +406,15 @@ func TestClassify(t *testing.T) {
 }
 
 // TestS3OutsideTheLayout replays the samples (events/, not in the CloudTrail layout, with the
-// organization snapshot beside them) from S3 and from disk.
+// organization snapshot beside them) from S3 and from disk (a copy of the events package's).
 func TestS3OutsideTheLayout(t *testing.T) {
 	var files []archiveFile
-	err := filepath.WalkDir("../../events", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(events.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel("../..", p)
-		files = append(files, archiveFile{key: "exports/" + filepath.ToSlash(rel), data: data})
+		data, err := fs.ReadFile(events.FS, p)
+		files = append(files, archiveFile{key: "exports/events/" + p, data: data})
 		return err
 	})
 	if err != nil {
@@ -424,8 +422,13 @@ func TestS3OutsideTheLayout(t *testing.T) {
 	}
 	fake := newFakeS3(t)
 	fake.put(t, testBucket, files)
+	top := t.TempDir()
+	dir := filepath.Join(top, "events")
+	if err := events.CopyTo(dir); err != nil {
+		t.Fatal(err)
+	}
 	disk := newEngineRun(t)
-	diskStats, err := Run(context.Background(), []string{"../../events"}, disk.opts)
+	diskStats, err := Run(context.Background(), []string{dir}, disk.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +438,7 @@ func TestS3OutsideTheLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(disk.errors, stripPrefix(run.errors, "s3://"+testBucket+"/exports/", "../../")); diff != "" {
+	if diff := cmp.Diff(disk.errors, stripPrefix(run.errors, "s3://"+testBucket+"/exports/", top+string(filepath.Separator))); diff != "" {
 		t.Errorf("input errors (-disk +s3):\n%s", diff)
 	}
 	if diff := cmp.Diff(disk.findings, run.findings); diff != "" {

@@ -13,26 +13,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// bundledOrg is the repository's sample organization, used as a seed when present.
-const bundledOrg = "../../../events/org.json"
-
 // seeds are the organizations the snapshot round trip is tested with.
 func seeds(t *testing.T) map[string]org.SnapshotDoc {
 	t.Helper()
 	out := map[string]org.SnapshotDoc{"inline sample": awsfake.Sample()}
-	if _, err := os.Stat(bundledOrg); err == nil {
-		s, err := org.LoadSnapshotFile(bundledOrg)
-		if err != nil {
-			t.Fatalf("the bundled organization does not load: %v", err)
-		}
-		out["events/org.json"] = s.Doc()
+	s, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
+	if err != nil {
+		t.Fatalf("the bundled organization does not load: %v", err)
 	}
+	out["events/org.json"] = s.Doc()
 	return out
 }
 
