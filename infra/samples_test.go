@@ -1,19 +1,14 @@
 package infra
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/infra/eventpattern"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -26,142 +21,31 @@ type sampleFile struct {
 	Events []map[string]any
 }
 
-// detailTypes are the detail-types CloudTrail records arrive under on EventBridge, by eventType.
-var detailTypes = map[string]string{
-	"AwsApiCall":       "AWS API Call via CloudTrail",
-	"AwsConsoleSignIn": "AWS Console Sign In via CloudTrail",
-	"AwsServiceEvent":  "AWS Service Event via CloudTrail",
-	"AwsConsoleAction": "AWS Console Action via CloudTrail",
-}
-
-// envelope wraps a bare CloudTrail record (from a CloudTrail log file) the way EventBridge
-// delivers it in the account and region that recorded it.
-func envelope(rec map[string]any) (map[string]any, error) {
-	src, _ := rec["eventSource"].(string)
-	typ, _ := rec["eventType"].(string)
-	dt, ok := detailTypes[typ]
-	if !strings.HasSuffix(src, ".amazonaws.com") || !ok {
-		return nil, fmt.Errorf("CloudTrail record with eventSource %q eventType %q: no EventBridge envelope for it", src, typ)
-	}
-	return map[string]any{
-		"version": "0", "id": rec["eventID"], "detail-type": dt,
-		"source":  "aws." + strings.TrimSuffix(src, ".amazonaws.com"),
-		"account": rec["recipientAccountId"], "time": rec["eventTime"], "region": rec["awsRegion"],
-		"resources": []any{}, "detail": rec,
-	}, nil
-}
-
-// loadSamples reads every sample under events/: one event, a JSON array of events, JSON Lines,
-// or a CloudTrail log file ({"Records": [...]}), optionally gzipped. The organization snapshot
-// and the README are not samples.
+// loadSamples reads every sample of the events package (bare CloudTrail records wrapped as
+// EventBridge delivers them in the account and region that recorded them).
 func loadSamples(t *testing.T) []sampleFile {
 	t.Helper()
-	root := filepath.Join("..", "events")
-	var out []sampleFile
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		name := strings.TrimSuffix(d.Name(), ".gz")
-		if !strings.HasSuffix(name, ".json") && !strings.HasSuffix(name, ".jsonl") {
-			return nil // README.md and other documentation
-		}
-		data, err := os.ReadFile(path)
-		if err == nil && strings.HasSuffix(d.Name(), ".gz") {
-			var zr *gzip.Reader
-			if zr, err = gzip.NewReader(bytes.NewReader(data)); err == nil {
-				data, err = io.ReadAll(zr)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		events, snapshot, err := decodeSample(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		if snapshot {
-			return nil
-		}
-		dir := filepath.Dir(rel)
-		if dir == "." || strings.Contains(dir, string(filepath.Separator)) {
-			return fmt.Errorf("%s: samples live in events/<RULE-ID>/", rel)
-		}
-		out = append(out, sampleFile{Path: rel, Folder: dir, None: strings.HasPrefix(d.Name(), "none."), Events: events})
-		return nil
-	})
+	all, err := events.All()
 	if err != nil {
 		t.Fatalf("read the samples: %v", err)
 	}
+	var out []sampleFile
+	for _, s := range all {
+		raws, err := s.Events()
+		if err != nil {
+			t.Fatalf("read the samples: %v", err)
+		}
+		f := sampleFile{Path: filepath.FromSlash(s.Path), Folder: s.Folder, None: s.None()}
+		for i, raw := range raws {
+			var ev map[string]any
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatalf("%s event %d: %v", s.Path, i+1, err)
+			}
+			f.Events = append(f.Events, ev)
+		}
+		out = append(out, f)
+	}
 	return out
-}
-
-// decodeSample decodes a sample's JSON values; snapshot reports an organization snapshot.
-func decodeSample(data []byte) (events []map[string]any, snapshot bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	for i := 0; ; i++ {
-		var v any
-		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, false, fmt.Errorf("value %d: %w", i, err)
-		}
-		var list []any
-		switch t := v.(type) {
-		case []any:
-			list = t
-		case map[string]any:
-			if _, ok := t["organization"]; ok && i == 0 {
-				return nil, true, nil
-			}
-			if recs, ok := t["Records"].([]any); ok {
-				for j, r := range recs {
-					rec, _ := r.(map[string]any)
-					e, err := envelope(rec)
-					if err != nil {
-						return nil, false, fmt.Errorf("record %d: %w", j, err)
-					}
-					events = append(events, e)
-				}
-				continue
-			}
-			list = []any{t}
-		default:
-			return nil, false, fmt.Errorf("value %d is not an event", i)
-		}
-		for j, e := range list {
-			m, ok := e.(map[string]any)
-			_, hasDetail := m["detail"].(map[string]any)
-			if !ok || m["source"] == nil || m["detail-type"] == nil || !hasDetail {
-				return nil, false, fmt.Errorf("value %d item %d is not an EventBridge event (source, detail-type, detail)", i, j)
-			}
-			events = append(events, normalizeNumbers(m).(map[string]any))
-		}
-	}
-	if len(events) == 0 {
-		return nil, false, errors.New("no event")
-	}
-	return events, false, nil
-}
-
-// normalizeNumbers turns json.Number into float64, as the matcher compares numbers.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalizeNumbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = normalizeNumbers(e)
-		}
-	}
-	return v
 }
 
 // mustHandle is the test's oracle: which functions must receive an event, written from the rule
@@ -411,33 +295,5 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 		if reached[r.Function] == 0 {
 			t.Errorf("no sample reaches %s", r.Function)
 		}
-	}
-}
-
-// TestSampleEnvelope checks the CloudTrail-record wrapping the sample walk relies on.
-func TestSampleEnvelope(t *testing.T) {
-	rec := map[string]any{
-		"eventSource": "signin.amazonaws.com", "eventType": "AwsConsoleSignIn", "eventName": "ConsoleLogin",
-		"recipientAccountId": "444455556666", "awsRegion": "us-east-1", "eventID": "e1", "eventTime": "2026-11-01T00:00:00Z",
-	}
-	ev, err := envelope(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{"source": "aws.signin", "detail-type": "AWS Console Sign In via CloudTrail", "account": "444455556666", "region": "us-east-1"}
-	for k, v := range want {
-		if ev[k] != v {
-			t.Errorf("%s = %v, want %v", k, ev[k], v)
-		}
-	}
-	if _, err := envelope(map[string]any{"eventSource": "signin.amazonaws.com", "eventType": "Unknown"}); err == nil {
-		t.Error("a record of an unknown eventType was wrapped")
-	}
-	if _, _, err := decodeSample([]byte(`{"hello": "world"}`)); err == nil {
-		t.Error("a JSON object that is not an event was accepted")
-	}
-	evs, _, err := decodeSample([]byte("{\"source\":\"a\",\"detail-type\":\"b\",\"detail\":{}}\n{\"source\":\"c\",\"detail-type\":\"d\",\"detail\":{}}\n"))
-	if err != nil || len(evs) != 2 {
-		t.Errorf("JSON Lines: %d events, %v", len(evs), err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -56,10 +57,7 @@ type sampleOrg struct {
 func loadSampleOrg(t *testing.T) sampleOrg {
 	t.Helper()
 	var o sampleOrg
-	data, err := os.ReadFile(filepath.Join("..", "events", "org.json"))
-	if err == nil {
-		err = json.Unmarshal(data, &o)
-	}
+	err := json.Unmarshal(events.Org(), &o)
 	if err != nil || o.Organization.ManagementAccountID == "" {
 		t.Fatalf("read events/org.json (the sample organization): %v", err)
 	}
