@@ -56,7 +56,7 @@ var envNames = map[string]string{
 }
 
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.org, "org", "", "organization snapshot `FILE` (rules.md format); without it no account is known and rules fail closed [ROOTGUARD_ORG]")
+	fs.StringVar(&o.org, "org", "", "organization snapshot `FILE` (format: README.md, \"Organization facts: the snapshot format\"); without it no account is known and rules fail closed [ROOTGUARD_ORG]")
 	fs.StringVar(&o.staxDomains, "stax-domains", "", "comma-separated Stax-managed email `DOMAINS`; subdomains count [ROOTGUARD_STAX_DOMAINS]")
 	fs.StringVar(&o.protectionSCP, "protection-scp", strings.Join(rule.DefaultProtectionSCPNames, ","), "comma-separated protection SCP `NAMES`; a trailing * means starts-with [ROOTGUARD_PROTECTION_SCP]")
 	fs.StringVar(&o.trustedPrincipals, "trusted-principals", "", "comma-separated exact principal `ARNS` whose protection changes are sanctioned [ROOTGUARD_TRUSTED_PRINCIPALS]")

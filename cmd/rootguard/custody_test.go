@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -120,12 +122,16 @@ func TestSnapshotFillsFeaturesAndTrails(t *testing.T) {
 		refuse     string // an IAM operation the fake refuses
 		want       []string
 	}{
-		{"bundled organization", "../../events/org.json", "", nil},
-		{"blind organization", "../../events/org.blind.json", "", []string{"ROOT-CENTRAL-ACCESS-DISABLED/HIGH/111111111111", "TRAIL-TAMPERED/CRITICAL/111111111111"}},
-		{"features refused", "../../events/org.json", "ListOrganizationsFeatures", []string{"ROOT-CENTRAL-ACCESS-DISABLED/LOW/111111111111"}},
+		{"bundled organization", events.OrgFile, "", nil},
+		{"blind organization", events.BlindOrgFile, "", []string{"ROOT-CENTRAL-ACCESS-DISABLED/HIGH/111111111111", "TRAIL-TAMPERED/CRITICAL/111111111111"}},
+		{"features refused", events.OrgFile, "ListOrganizationsFeatures", []string{"ROOT-CENTRAL-ACCESS-DISABLED/LOW/111111111111"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			seed, err := org.LoadSnapshotFile(tc.seed)
+			data, err := events.Read(tc.seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seed, err := org.LoadSnapshot(bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 )
 
@@ -14,7 +15,7 @@ import (
 // markdown links, mentions, HTML and terminal control sequences into every output format.
 func hostileLogin(t *testing.T) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../../events/ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json")
+	raw, err := events.Read("ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -89,7 +90,7 @@ func TestExitCodesAndEnvironment(t *testing.T) {
 
 func TestBadInputIsReportedAndTheRestEvaluated(t *testing.T) {
 	dir := t.TempDir()
-	good, err := os.ReadFile("../../events/ROOT-SIGNIN/MEDIUM.management-root-login-with-mfa.json")
+	good, err := events.Read("ROOT-SIGNIN/MEDIUM.management-root-login-with-mfa.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestRulesAndAudit(t *testing.T) {
 // events/org.json) writes a snapshot that `rootguard replay` accepts and that gives the same
 // findings as the bundled snapshot.
 func TestSnapshotThenReplay(t *testing.T) {
-	seed, err := org.LoadSnapshotFile("../../events/org.json")
+	seed, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

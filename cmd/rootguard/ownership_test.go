@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
 	"github.com/rootguard/rootguard/internal/aws/dynamostore"
 	"github.com/rootguard/rootguard/internal/org"
@@ -52,7 +54,8 @@ func ruleSeverities(fs []map[string]any, account string) []string {
 // changed to another domain, then root signs in there. The change is CRITICAL, and the sign-in is
 // still ROOT-SIGNIN-STAX-MEMBER CRITICAL (ownership is sticky), in one file or across files.
 func TestAttackRootEmailMovedOffStax(t *testing.T) {
-	const sample = "../../events/ROOT-SIGNIN-STAX-MEMBER/CRITICAL.after-root-email-moved-off-stax.json"
+	const name = "ROOT-SIGNIN-STAX-MEMBER/CRITICAL.after-root-email-moved-off-stax.json"
+	const sample = "../../events/" + name // the command line is given the file
 	want := []string{"ROOT-EMAIL-CHANGED HIGH", "ROOT-EMAIL-CHANGED CRITICAL", "ROOT-SIGNIN-STAX-MEMBER CRITICAL"}
 	fs := replayOwnershipJSON(t, "../../events/org.json", sample)
 	if got := ruleSeverities(fs, "666666666666"); strings.Join(got, ", ") != strings.Join(want, ", ") {
@@ -67,7 +70,7 @@ func TestAttackRootEmailMovedOffStax(t *testing.T) {
 	}
 
 	// The same three events as three files: the earlier files are the earlier events.
-	data, err := os.ReadFile(sample)
+	data, err := events.Read(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +128,7 @@ func TestRootCloseAccountCustomerMember(t *testing.T) {
 // TestSnapshotRecordedOwnership: a snapshot's recordedOwnership keeps an account Stax-owned after
 // its email moved to the customer's domain.
 func TestSnapshotRecordedOwnership(t *testing.T) {
-	data, err := os.ReadFile("../../events/org.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := events.Org()
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestSnapshotRecordedOwnership(t *testing.T) {
 // TestSnapshotStateTable: `rootguard snapshot --state-table` adds the ownership rootguard recorded
 // (the owner# items the Lambdas write) to the accounts, and leaves it out for the others.
 func TestSnapshotStateTable(t *testing.T) {
-	seed, err := org.LoadSnapshotFile("../../events/org.json")
+	seed, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rootguard/rootguard/events"
 )
 
 func TestReplayPlanFormat(t *testing.T) {
@@ -69,7 +70,7 @@ func TestReplayPlanFlags(t *testing.T) {
 
 func TestReplayPrintsResolution(t *testing.T) {
 	dir := t.TempDir()
-	seq := `[` + detachOrAttach("DetachPolicy", "e1") + `,` + detachOrAttach("AttachPolicy", "e2") + `]`
+	seq := `[` + detachOrAttach(t, "DetachPolicy", "e1") + `,` + detachOrAttach(t, "AttachPolicy", "e2") + `]`
 	if err := os.WriteFile(filepath.Join(dir, "seq.json"), []byte(seq), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -99,15 +100,19 @@ func TestReplayPrintsResolution(t *testing.T) {
 	}
 }
 
-func detachOrAttach(name, id string) string {
+func detachOrAttach(t *testing.T, name, id string) string {
+	t.Helper()
 	at := "2026-11-25T10:00:00Z"
 	if name == "AttachPolicy" {
 		at = "2026-11-25T10:05:00Z"
 	}
-	return `{"version":"0","id":"env-` + id + `","detail-type":"AWS API Call via CloudTrail","source":"aws.organizations","account":"111111111111",
-	"time":"` + at + `","region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09",
+	ev, err := events.Wrap([]byte(`{"eventVersion":"1.09",
 	"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111111111111:user/ops","accountId":"111111111111"},
 	"eventTime":"` + at + `","eventSource":"organizations.amazonaws.com","eventName":"` + name + `","awsRegion":"us-east-1",
 	"sourceIPAddress":"203.0.113.9","userAgent":"cli","requestParameters":{"policyId":"p-st4xprot01","targetId":"r-st4x"},
-	"responseElements":null,"eventID":"` + id + `","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111111111111"}}`
+	"responseElements":null,"eventID":"` + id + `","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111111111111"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ev)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/org"
 )
 
@@ -36,7 +38,7 @@ const screenshotDir = "../../build/test-output/report"
 // bidirectional overrides.
 func hostileEvents(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile("../../events/ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json")
+	raw, err := events.Read("ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +285,7 @@ func TestReportInBrowser(t *testing.T) {
 	}
 
 	// Every account of the sample organization, and every exception the findings name.
-	snap, err := org.LoadSnapshotFile("../../events/org.json")
+	snap, err := org.LoadSnapshot(bytes.NewReader(events.Org()))
 	must(err)
 	for _, a := range snap.Doc().Accounts {
 		if n := num(fmt.Sprintf(`document.querySelectorAll('#organization [data-account=%q]').length`, a.ID)); n != 1 {

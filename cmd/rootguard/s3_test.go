@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"io/fs"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,10 +14,11 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/replay"
 )
 
-// s3Env serves the samples (events/) from an in-process S3 under s3://samples-bucket/exports/
+// s3Env serves the samples (the events package's events/) from an in-process S3 under s3://samples-bucket/exports/
 // and returns the environment that points rootguard at it.
 func s3Env(t *testing.T) map[string]string {
 	t.Helper()
@@ -25,16 +26,15 @@ func s3Env(t *testing.T) map[string]string {
 	if err := backend.CreateBucket("samples-bucket"); err != nil {
 		t.Fatal(err)
 	}
-	err := filepath.WalkDir("../../events", func(p string, d os.DirEntry, err error) error {
+	err := fs.WalkDir(events.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := os.ReadFile(p)
+		data, err := fs.ReadFile(events.FS, p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel("../..", p)
-		_, err = backend.PutObject("samples-bucket", "exports/"+filepath.ToSlash(rel), map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
+		_, err = backend.PutObject("samples-bucket", "exports/events/"+p, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
 		return err
 	})
 	if err != nil {
