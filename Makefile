@@ -18,10 +18,11 @@ DEMO_FLAGS := --org events/org.json --stax-domains stax.example \
 
 .PHONY: demo test unit build bench fuzz fuzz-smoke tools clean report browser
 
-# Fuzz targets as package:Target; `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
-FUZZ_TARGETS := ./internal/cloudtrail:FuzzDecode ./internal/cloudtrail:FuzzStream \
-	./internal/policy:FuzzParse ./internal/policy:FuzzCompare ./internal/render:FuzzEscape \
-	./internal/rule:FuzzGuardRules
+# Fuzz targets as package:Target, every func Fuzz of the repository (TestFuzzTargets fails when one
+# is missing); `make fuzz-smoke` runs each briefly, `make fuzz` for longer.
+FUZZ_TARGETS := ./internal/aws/awsorg:FuzzParseRootARN ./internal/cloudtrail:FuzzDecode \
+	./internal/cloudtrail:FuzzStream ./internal/policy:FuzzParse ./internal/policy:FuzzCompare \
+	./internal/render:FuzzEscape ./internal/render:FuzzShapeChecks ./internal/rule:FuzzGuardRules
 FUZZTIME ?= 5m
 
 ## demo: replay every sample event against the bundled organization, then audit the result.
@@ -55,9 +56,12 @@ browser:
 		echo "make browser: no Chromium and no apt-get: the report's browser test will be skipped"; \
 	fi
 
-## unit: the fast tests only (no infrastructure synthesis).
-unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /infra)
+## unit: the fast tests: every package but functions/ (the end-to-end tests, which need the Lambda
+## emulator, goaws and dynalite of `make tools`) and infra/ (CDK synthesis). The DynamoDB tests among
+## them (dynamostore, the notifier's ledger, the command line's snapshot) need dynalite, installed
+## first (npm ci); the report's browser test runs only where Chromium is found (make browser).
+unit: node_modules/.bin/dynalite
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/infra$$' -e '/functions$$')
 
 ## build: the rootguard CLI into bin/.
 build:

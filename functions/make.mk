@@ -7,7 +7,7 @@
 # Every folder of functions/ with a main.go is a function.
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 FUNCTION_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-FUNCTION_SOURCES := $(shell find functions shared -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+FUNCTION_SOURCES := $(shell find functions internal -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 
 .PHONY: bootstraps bench-functions
 
