@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
@@ -50,15 +51,17 @@ func sessionEvent(t *testing.T, mgmt string, c sessionCall, readOnly bool, n int
 	t.Helper()
 	id := fmt.Sprintf("fa0175e5-5e55-4000-8000-%012d", n)
 	at := fmt.Sprintf("2026-11-27T10:%02d:%02dZ", 10+n/60, n%60)
-	raw := fmt.Sprintf(`{"version":"0","id":"eb-%s","detail-type":"AWS API Call via CloudTrail","source":"aws.%s","account":%q,
-"time":%q,"region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09",
+	raw, err := events.Wrap(fmt.Appendf(nil, `{"eventVersion":"1.09",
 "userIdentity":{"type":"Root","principalId":%q,"arn":"arn:aws:iam::%s:root","accountId":%q,"accessKeyId":%q,
 "sessionContext":{"attributes":{"creationDate":"2026-11-27T10:09:00Z","mfaAuthenticated":"true"}}},
 "eventTime":%q,"eventSource":"%s.amazonaws.com","eventName":%q,"awsRegion":"us-east-1","sourceIPAddress":"203.0.113.77",
 "userAgent":"Mozilla/5.0","requestParameters":%s,"responseElements":null,"eventID":%q,"readOnly":%t,
-"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":%q,"eventCategory":"Management"}}`,
-		id, c.service, mgmt, at, mgmt, mgmt, mgmt, sessionKey, at, c.service, c.name, c.params, id, readOnly, mgmt)
-	ev, err := cloudtrail.Decode([]byte(raw))
+"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":%q,"eventCategory":"Management"}`,
+		mgmt, mgmt, mgmt, sessionKey, at, c.service, c.name, c.params, id, readOnly, mgmt))
+	if err != nil {
+		t.Fatalf("session event %d: %v", n, err)
+	}
+	ev, err := cloudtrail.Decode(raw)
 	if err != nil {
 		t.Fatalf("session event %d: %v", n, err)
 	}
@@ -66,7 +69,7 @@ func sessionEvent(t *testing.T, mgmt string, c sessionCall, readOnly bool, n int
 	if !slices.Equal(fns, []string{route.RootActivity}) {
 		t.Fatalf("session event %s goes to %v, want root-activity only", c.name, fns)
 	}
-	return faultEvent{raw: []byte(raw), id: ev.ID(), functions: fns, accountKnown: true}
+	return faultEvent{raw: raw, id: ev.ID(), functions: fns, accountKnown: true}
 }
 
 // faultSession returns the session's opening call and its 20 calls (in a seeded random order,
