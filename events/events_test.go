@@ -15,12 +15,13 @@ import (
 )
 
 // TestEmbedsTheFolder: every file of the folder (this package's own directory) is embedded, so a
-// sample added here is one every test sees; only the README and the package's Go files are not.
+// sample added here is one every test sees; only the README, the package's Go files and hidden
+// files are not.
 func TestEmbedsTheFolder(t *testing.T) {
 	var onDisk, embedded []string
 	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || p == "README.md" || strings.HasSuffix(p, ".go") {
-			return err
+		if err != nil || d.IsDir() || p == "README.md" || strings.HasSuffix(p, ".go") || strings.HasPrefix(d.Name(), ".") {
+			return err // hidden files are neither embedded nor replayed
 		}
 		onDisk = append(onDisk, filepath.ToSlash(p))
 		return nil
