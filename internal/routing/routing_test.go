@@ -1,8 +1,11 @@
-package route
+package routing
 
 import (
 	"slices"
 	"testing"
+
+	"github.com/rootguard/rootguard/internal/function"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // TestNoLoops: rootguard's own events (its findings on the bus, and its heartbeat) are never
@@ -10,7 +13,7 @@ import (
 func TestNoLoops(t *testing.T) {
 	for _, et := range []string{"", "Root", "AssumedRole"} {
 		for _, name := range []string{"", "ConsoleLogin", "DetachPolicy", "CreateAccountResult"} {
-			f := Fields{Source: FindingSource, DetailType: FindingDetailType, EventName: name, UserIdentityType: et}
+			f := route.Fields{Source: route.FindingSource, DetailType: route.FindingDetailType, EventName: name, UserIdentityType: et}
 			if fns := FunctionsFor(f); len(fns) > 0 {
 				t.Errorf("a finding event %+v is routed to %v", f, fns)
 			}
@@ -21,18 +24,18 @@ func TestNoLoops(t *testing.T) {
 // TestEveryEvaluatorHasARoute: the functions that take CloudTrail events each have a route, and
 // every route belongs to a known function.
 func TestEveryEvaluatorHasARoute(t *testing.T) {
-	for _, fn := range []string{RootActivity, SCPGuard, Onboarding} {
+	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
 		if _, ok := For(fn); !ok {
 			t.Errorf("%s has no route", fn)
 		}
 	}
 	for _, r := range Table {
-		if !slices.Contains(Functions, r.Function) {
+		if !slices.ContainsFunc(function.Table, func(f function.Function) bool { return f.Name == r.Function }) {
 			t.Errorf("route for unknown function %s", r.Function)
 		}
 	}
-	both := Fields{Source: "aws.signin", DetailType: SignInDetailTypes[1], EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", UserIdentityType: "Root"}
-	if fns := FunctionsFor(both); !slices.Equal(fns, []string{RootActivity}) {
+	both := route.Fields{Source: "aws.signin", DetailType: route.SignInDetailTypes[1], EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", UserIdentityType: "Root"}
+	if fns := FunctionsFor(both); !slices.Equal(fns, []string{route.RootActivity}) {
 		t.Errorf("the guide's sign-in spelling is routed to %v", fns)
 	}
 }
@@ -44,16 +47,16 @@ func TestGuardEventsReachSCPGuard(t *testing.T) {
 		source, eventSource, name string
 		want                      []string
 	}{
-		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootCredentialsManagement", []string{SCPGuard}},
-		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootSessions", []string{SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootCredentialsManagement", []string{route.SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootSessions", []string{route.SCPGuard}},
 		{"aws.iam", "iam.amazonaws.com", "EnableOrganizationsRootSessions", nil},
-		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", []string{SCPGuard}},
-		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", []string{SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", []string{route.SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", []string{route.SCPGuard}},
 		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StartLogging", nil},
-		{"aws.organizations", "organizations.amazonaws.com", "CreatePolicy", []string{SCPGuard}},
-		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{SCPGuard}},
+		{"aws.organizations", "organizations.amazonaws.com", "CreatePolicy", []string{route.SCPGuard}},
+		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{route.SCPGuard}},
 	} {
-		f := Fields{Source: tc.source, DetailType: "AWS API Call via CloudTrail", EventSource: tc.eventSource, EventName: tc.name, UserIdentityType: "AssumedRole"}
+		f := route.Fields{Source: tc.source, DetailType: "AWS API Call via CloudTrail", EventSource: tc.eventSource, EventName: tc.name, UserIdentityType: "AssumedRole"}
 		if got := FunctionsFor(f); !slices.Equal(got, tc.want) {
 			t.Errorf("%s is routed to %v, want %v", tc.name, got, tc.want)
 		}
@@ -61,14 +64,14 @@ func TestGuardEventsReachSCPGuard(t *testing.T) {
 }
 
 // TestTamperCallsReachSCPGuard: the calls FORWARDER-TAMPERED evaluates (the rule reads the same
-// TamperPatterns) reach scp-guard, grants on rootguard's key and versioned Lambda names included.
+// tamper patterns) reach scp-guard, grants on rootguard's key and versioned Lambda names included.
 func TestTamperCallsReachSCPGuard(t *testing.T) {
-	for _, f := range []Fields{
+	for _, f := range []route.Fields{
 		{Source: "aws.kms", DetailType: "AWS API Call via CloudTrail", EventSource: "kms.amazonaws.com", EventName: "CreateGrant"},
 		{Source: "aws.lambda", DetailType: "AWS API Call via CloudTrail", EventSource: "lambda.amazonaws.com", EventName: "DeleteFunctionConcurrency20171031"},
 		{Source: "aws.events", DetailType: "AWS API Call via CloudTrail", EventSource: "events.amazonaws.com", EventName: "DisableRule"},
 	} {
-		if got := FunctionsFor(f); len(got) != 1 || got[0] != SCPGuard {
+		if got := FunctionsFor(f); len(got) != 1 || got[0] != route.SCPGuard {
 			t.Errorf("%s %s reaches %v, want scp-guard", f.Source, f.EventName, got)
 		}
 	}
