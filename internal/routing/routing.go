@@ -6,6 +6,7 @@
 package routing
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/rootguard/rootguard/internal/function"
@@ -124,6 +125,48 @@ func Owners(r *rule.Rule) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Check reports, by rule, every event of the rules that no route of a function evaluating the
+// rule's group takes (the table is built from the same rules, so this fails only when the
+// function table or an event's Function leaves it out). Every rule raised by events declares
+// them (rule.Validate).
+func Check(rules []*rule.Rule, table []route.Route) []error {
+	var errs []error
+	for _, r := range rules {
+		for i, ev := range r.Events {
+			taken := slices.ContainsFunc(table, func(rt route.Route) bool {
+				fn, ok := function.Lookup(rt.Function)
+				return ok && slices.Contains(fn.Groups, string(r.Group)) && rt.Part == ev.Part &&
+					slices.ContainsFunc(rt.Patterns, func(p route.Pattern) bool { return covers(p, ev.Pattern) })
+			})
+			if !taken {
+				errs = append(errs, fmt.Errorf("rule %s: event %d (%v %v) is routed to no function that evaluates group %s", r.ID, i, ev.Sources, ev.EventNames, r.Group))
+			}
+		}
+	}
+	return errs
+}
+
+// covers reports whether pattern p takes every event pattern q takes.
+func covers(p, q route.Pattern) bool {
+	if !sameButNames(p, q) {
+		return false
+	}
+	if len(p.EventNames) == 0 && len(p.EventNamePrefixes) == 0 {
+		return true
+	}
+	for _, n := range q.EventNames {
+		if !slices.Contains(p.EventNames, n) {
+			return false
+		}
+	}
+	for _, n := range q.EventNamePrefixes {
+		if !slices.Contains(p.EventNamePrefixes, n) {
+			return false
+		}
+	}
+	return len(q.EventNames)+len(q.EventNamePrefixes) > 0
 }
 
 func btoi(b bool) int {

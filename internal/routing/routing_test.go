@@ -2,10 +2,12 @@ package routing
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // TestNoLoops: rootguard's own events (its findings on the bus, and its heartbeat) are never
@@ -73,6 +75,46 @@ func TestTamperCallsReachSCPGuard(t *testing.T) {
 	} {
 		if got := FunctionsFor(f); len(got) != 1 || got[0] != route.SCPGuard {
 			t.Errorf("%s %s reaches %v, want scp-guard", f.Source, f.EventName, got)
+		}
+	}
+}
+
+// TestCheckNamesUnroutedRules: a function table that leaves a group's events to no function
+// fails the check by rule name.
+func TestCheckNamesUnroutedRules(t *testing.T) {
+	if errs := Check(rule.Catalogue(), Table); len(errs) > 0 {
+		t.Fatalf("the derived table: %v", errs)
+	}
+	var fns []function.Function
+	for _, f := range function.Table {
+		f.Groups = slices.DeleteFunc(slices.Clone(f.Groups), func(g string) bool { return g == function.GroupOnboarding })
+		fns = append(fns, f)
+	}
+	errs := Check(rule.Catalogue(), Derive(rule.Catalogue(), fns, route.Own))
+	var text []string
+	for _, e := range errs {
+		text = append(text, e.Error())
+	}
+	for _, want := range []string{"rule ONBOARD-REPORT: event 0", "rule ONBOARD-FAILED: event 1"} {
+		if !slices.ContainsFunc(text, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("no error %q in %q", want, text)
+		}
+	}
+}
+
+// TestOwners: who raises a rule on events.
+func TestOwners(t *testing.T) {
+	for id, want := range map[string][]string{
+		"ROOT-SIGNIN":        {route.RootActivity},
+		"ROOT-EMAIL-CHANGED": {route.RootActivity},
+		"EXCEPTION-GRANTED":  {route.SCPGuard},
+		"SCP-MISSING":        {route.SCPGuard},
+		"SCP-NOT-EFFECTIVE":  {route.Onboarding, route.SCPGuard},
+		"POSTURE-ROOT-MFA":   {route.Onboarding},
+	} {
+		r, _ := rule.ByID(id)
+		if got := Owners(r); !slices.Equal(got, want) {
+			t.Errorf("%s: owners %v, want %v", id, got, want)
 		}
 	}
 }

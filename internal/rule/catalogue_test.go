@@ -13,6 +13,7 @@ import (
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -221,5 +222,13 @@ func TestDemoCoversEveryRule(t *testing.T) {
 		if !got[r.ID] {
 			t.Errorf("the demo raises no %s", r.ID)
 		}
+	}
+}
+
+// TestCatalogueRouted: every event a rule declares is taken by a function that evaluates the
+// rule's group, and every rule raised by events has a function that takes them.
+func TestCatalogueRouted(t *testing.T) {
+	for _, err := range routing.Check(rule.Catalogue(), routing.Table) {
+		t.Error(err)
 	}
 }
