@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -230,5 +231,28 @@ func TestDemoCoversEveryRule(t *testing.T) {
 func TestCatalogueRouted(t *testing.T) {
 	for _, err := range routing.Check(rule.Catalogue(), routing.Table) {
 		t.Error(err)
+	}
+}
+
+// TestSampleNotes: a rule folder's README.md links only samples that are there.
+func TestSampleNotes(t *testing.T) {
+	notes, err := filepath.Glob(filepath.Join(eventsDir, "*", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`\]\(([^)#]+)\)`)
+	for _, n := range notes {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			if strings.Contains(m[1], "://") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(n), m[1])); err != nil {
+				t.Errorf("%s links %s: %v", n, m[1], err)
+			}
+		}
 	}
 }
