@@ -3,7 +3,6 @@ package rule_test
 import (
 	"context"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -153,14 +152,5 @@ func TestResolution(t *testing.T) {
 				t.Errorf("resolutions (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestResolvedCarriesTypes: a resolution of an open finding stored without its ASFF types
-// carries its rule's, as the finding did when it was raised.
-func TestResolvedCarriesTypes(t *testing.T) {
-	got := Resolved(finding.Finding{Rule: scpMissing.ID}, "2026-11-30T00:00:00Z", finding.ResolvedByAudit)
-	if !slices.Equal(got.Types, scpMissing.ASFFTypes) || len(got.Types) == 0 {
-		t.Errorf("types %v, want %v", got.Types, scpMissing.ASFFTypes)
 	}
 }

@@ -1,9 +1,11 @@
 package rule
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -39,5 +41,14 @@ func TestValidateCarried(t *testing.T) {
 		if errs := validateCarried(r); len(errs) > 0 {
 			t.Errorf("%v", errs)
 		}
+	}
+}
+
+// TestResolvedCarriesTypes: a resolution of an open finding stored without its ASFF types
+// carries its rule's, as the finding did when it was raised.
+func TestResolvedCarriesTypes(t *testing.T) {
+	got := Resolved(finding.Finding{Rule: scpMissing.ID}, "2026-11-30T00:00:00Z", finding.ResolvedByAudit)
+	if !slices.Equal(got.Types, scpMissing.ASFFTypes) || len(got.Types) == 0 {
+		t.Errorf("types %v, want %v", got.Types, scpMissing.ASFFTypes)
 	}
 }
