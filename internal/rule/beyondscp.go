@@ -96,7 +96,7 @@ func beyondSCPTask(ev *cloudtrail.Event) (BeyondSCPTask, bool) {
 // BeyondSCPNeverLowered reports a ROOT-BEYOND-SCP finding that no exception or trusted principal
 // may lower: closing the account (rules.md, "Never lowered").
 func BeyondSCPNeverLowered(f finding.Finding) bool {
-	return f.Rule == "ROOT-BEYOND-SCP" && f.EventName == "CloseAccount"
+	return f.Rule == beyondSCPRule.ID && !beyondSCPRule.Lower.ByException(&f)
 }
 
 var beyondSCPRule = &Rule{
