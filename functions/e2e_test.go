@@ -32,6 +32,7 @@ import (
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/render"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 	"github.com/rootguard/rootguard/internal/testenv/dynalite"
@@ -396,7 +397,7 @@ func (h *e2e) sample(t *testing.T, path string) {
 		// The change an event records has happened when the event arrives: the organization
 		// the functions read shows it.
 		h.apply(t, ev)
-		for _, fn := range route.FunctionsFor(handler.Fields(ev)) {
+		for _, fn := range routing.FunctionsFor(handler.Fields(ev)) {
 			if err := h.evaluator(t, fn).invoke(ctx, raw); err != nil {
 				t.Fatalf("event %d (%s) through %s: %v", i+1, ev.EventName, fn, err)
 			}

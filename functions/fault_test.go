@@ -26,6 +26,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
@@ -259,7 +260,7 @@ func faultEvents(t *testing.T) []faultEvent {
 			if err != nil {
 				t.Fatalf("sample event: %v", err)
 			}
-			e := faultEvent{raw: raw, id: ev.ID(), functions: route.FunctionsFor(handler.Fields(ev)), accountKnown: known[ev.AccountID()]}
+			e := faultEvent{raw: raw, id: ev.ID(), functions: routing.FunctionsFor(handler.Fields(ev)), accountKnown: known[ev.AccountID()]}
 			if len(e.functions) == 0 {
 				continue
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
@@ -110,7 +111,7 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 			} `json:"detail"`
 		}
 		_ = json.Unmarshal(ev, &e)
-		fns := route.FunctionsFor(route.Fields{Source: e.Source, DetailType: e.DetailType, EventSource: e.Detail.EventSource,
+		fns := routing.FunctionsFor(route.Fields{Source: e.Source, DetailType: e.DetailType, EventSource: e.Detail.EventSource,
 			EventName: e.Detail.EventName, UserIdentityType: e.Detail.UserIdentity.Type, RequestName: e.Detail.RequestParameters.Name})
 		if !slices.Equal(fns, []string{route.Heartbeat}) {
 			t.Fatalf("the round trip from %s is routed to %v, want only the heartbeat", p.Region, fns)

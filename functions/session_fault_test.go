@@ -16,6 +16,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // The fault-injection run's root session: a first read-only call that opens it (its first
@@ -65,7 +66,7 @@ func sessionEvent(t *testing.T, mgmt string, c sessionCall, readOnly bool, n int
 	if err != nil {
 		t.Fatalf("session event %d: %v", n, err)
 	}
-	fns := route.FunctionsFor(handler.Fields(ev))
+	fns := routing.FunctionsFor(handler.Fields(ev))
 	if !slices.Equal(fns, []string{route.RootActivity}) {
 		t.Fatalf("session event %s goes to %v, want root-activity only", c.name, fns)
 	}

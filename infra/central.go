@@ -26,6 +26,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // Retry settings.
@@ -120,7 +121,7 @@ func NewCentralStack(scope constructs.Construct, cfg Config) *Central {
 		c.Functions[spec.Name] = c.newFunction(spec, cfg)
 	}
 
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		rule := awsevents.NewRule(stack, jsii.String("Route-"+r.Name()), &awsevents.RuleProps{
 			EventBus:    c.OrgBus,
 			Description: jsii.String("rootguard: events for " + r.Function + " (generated from the routing table)"),

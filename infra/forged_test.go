@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
@@ -25,22 +24,4 @@ func checkForged(t *testing.T, at string, ev map[string]any, reached []string) {
 		return
 	}
 	t.Errorf("%s: a forged event (source %q, account %s) reaches %v on the central bus", at, source, account, reached)
-}
-
-// forwarderChange is the oracle of FORWARDER-TAMPERED's events (rules.md, custody rules),
-// written from the spec independently of the routing table: EventBridge rule changes,
-// CloudFormation stack and StackSet changes, Lambda, SNS, DynamoDB and KMS changes.
-func forwarderChange(source, name, kind string) bool {
-	if kind != "AwsApiCall" {
-		return false
-	}
-	names := map[string][]string{
-		"events.amazonaws.com":         {"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"},
-		"cloudformation.amazonaws.com": {"DeleteStack", "UpdateStack", "ExecuteChangeSet", "CreateChangeSet", "DeleteStackInstances", "UpdateStackSet", "DeleteStackSet"},
-		"lambda.amazonaws.com":         {"UpdateFunctionConfiguration20150331v2", "UpdateFunctionCode20150331v2", "DeleteFunction20150331"},
-		"sns.amazonaws.com":            {"DeleteTopic", "SetTopicAttributes", "Unsubscribe"},
-		"dynamodb.amazonaws.com":       {"DeleteTable", "UpdateTable"},
-		"kms.amazonaws.com":            {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"},
-	}
-	return slices.Contains(names[source], name)
 }

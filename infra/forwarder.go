@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // MaxTemplateBody is the largest TemplateBody CloudFormation accepts for a StackSet.
@@ -101,7 +102,7 @@ func NewManagementStacks(scope constructs.Construct, cfg Config) []awscdk.Stack 
 			Env:         &awscdk.Environment{Account: jsii.String(cfg.ManagementAccount), Region: jsii.String(region)},
 			Description: jsii.String("rootguard: management-account forwarder (" + region + ")"),
 		})
-		addForwarders(stack, cfg, route.Table)
+		addForwarders(stack, cfg, routing.Table)
 		if region == GlobalRegion {
 			newGuardSCP(stack, cfg)
 			newAuditRole(stack, cfg)

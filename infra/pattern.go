@@ -2,6 +2,7 @@ package infra
 
 import (
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // Rule states of an EventBridge rule.
@@ -130,7 +131,7 @@ func FindingPattern() map[string]any {
 // are forwarded from every member account.
 func ForwardedRoutes() []route.Route {
 	var out []route.Route
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		if r.Forwarded {
 			out = append(out, r)
 		}

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // MaxEventPattern is EventBridge's default event pattern size quota, in characters (raising it
@@ -13,7 +13,7 @@ const MaxEventPattern = 2048
 
 // TestPatternSizes: every central and forwarding rule pattern fits the default quota.
 func TestPatternSizes(t *testing.T) {
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		for what, p := range map[string]map[string]any{"central": CentralPattern(r, "999988887777"), "forwarding": ForwardPattern(r)} {
 			b, err := json.Marshal(p)
 			if err != nil {

@@ -15,7 +15,7 @@ import (
 // The end-to-end CloudTrail canary (package canary, "round trip"): the heartbeat assumes
 // canary.RoundTripRoleName in the management account and writes the round-trip parameter in
 // every forwarded region; the management forwarders send the recorded call back to the central
-// bus (the heartbeat's route in route.Table), and one alarm per region watches the heartbeat's
+// bus (the heartbeat's route in routing.Table), and one alarm per region watches the heartbeat's
 // count of the calls that came back.
 
 // Environment of the heartbeat function for the round trip (internal/config, RoundTrip).

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/infra/eventpattern"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
+	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // sampleFile is one file under events/ and the EventBridge events it holds.
@@ -48,115 +49,47 @@ func loadSamples(t *testing.T) []sampleFile {
 	return out
 }
 
-// mustHandle is the test's oracle: which functions must receive an event, written from the rule
-// catalogue (rules.md) and the AWS facts, independently of the routing table.
+// mustHandle is which functions must receive an event: those the routing table derived from
+// the rule catalogue sends it to (package routing), as the Go matcher of package route judges
+// it. The synthesized patterns, matched by package eventpattern as EventBridge would, must agree.
 func mustHandle(ev map[string]any) []string {
 	str := func(path ...any) string { s, _ := get(ev, path...).(string); return s }
-	source, name, kind := str("detail", "eventSource"), str("detail", "eventName"), str("detail", "eventType")
-	root := str("detail", "userIdentity", "type") == "Root"
-	var out []string
-	switch {
-	// ROOT-SESSION: the sts:AssumeRoot call (made by an ordinary principal).
-	case source == "sts.amazonaws.com" && name == "AssumeRoot":
-		out = append(out, route.RootActivity)
-	// ROOT-SIGNIN*, ROOT-PASSWORD-RECOVERY: root console sign-in and password recovery. Other
-	// sign-in events (CheckMfa, SwitchRole, ...) raise nothing and are not routed.
-	case source == "signin.amazonaws.com" && kind == "AwsConsoleSignIn":
-		if root && slices.Contains([]string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted", "PasswordUpdated"}, name) {
-			out = append(out, route.RootActivity)
-		}
-	// Every other root API call or console action, read-only ones included (reconnaissance).
-	// Service events made "as root" are not human root activity. Calls invokedBy a service and
-	// actions inside centralised root sessions reach root-activity, which classifies them.
-	case root && (kind == "AwsApiCall" || kind == "AwsConsoleAction"):
-		out = append(out, route.RootActivity)
-	case source == "account.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}, name):
-		out = append(out, route.RootActivity) // root email changes, by whoever makes them
-	}
-	// SCP-*, ACCOUNT-LEFT-ORG: the Organizations calls that weaken protection, whoever made them,
-	// failed attempts included (an attempt against the protection is MEDIUM).
-	if source == "organizations.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
-		"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
-		"RemoveAccountFromOrganization", "LeaveOrganization",
-		"CreatePolicy", "AttachPolicy", "EnablePolicyType",
-	}, name) {
-		out = append(out, route.SCPGuard)
-	}
-	// ROOT-CENTRAL-ACCESS-DISABLED and TRAIL-TAMPERED: IAM turning centralised root access off,
-	// and the CloudTrail calls that can blind every rule, whoever made them.
-	if (source == "iam.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
-		"DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions",
-	}, name)) || (source == "cloudtrail.amazonaws.com" && kind == "AwsApiCall" && slices.Contains([]string{
-		"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors",
-	}, name)) {
-		out = append(out, route.SCPGuard)
-	}
-	// FORWARDER-TAMPERED: changes to rootguard's own resources (whichever resource they name:
-	// event patterns cannot test the name; the rule does).
-	if forwarderChange(source, name, kind) {
-		out = append(out, route.SCPGuard)
-	}
-	// ONBOARD-*, POSTURE-* at onboarding: an account was created or joined.
-	if (source == "organizations.amazonaws.com" && kind == "AwsServiceEvent" && name == "CreateAccountResult") ||
-		(source == "controltower.amazonaws.com" && kind == "AwsServiceEvent" && name == "CreateManagedAccount") ||
-		(source == "organizations.amazonaws.com" && kind == "AwsApiCall" && name == "AcceptHandshake") {
-		out = append(out, route.Onboarding)
-	}
-	// EXCEPTION-GRANTED: Organizations tag changes, whoever made them (scp-guard records grants).
-	if source == "organizations.amazonaws.com" && kind == "AwsApiCall" && (name == "TagResource" || name == "UntagResource") {
-		out = append(out, route.SCPGuard)
-	}
-	// TRUSTED-PRINCIPAL-CHANGED: the IAM calls that can change a role or user, whoever made them
-	// and to whichever principal (scp-guard compares with the configured ARNs).
-	if source == "iam.amazonaws.com" && kind == "AwsApiCall" && slices.Contains(trustIAMCalls, name) {
-		out = append(out, route.SCPGuard)
-	}
+	out := routing.FunctionsFor(route.Fields{
+		Source: str("source"), DetailType: str("detail-type"),
+		EventSource: str("detail", "eventSource"), EventName: str("detail", "eventName"),
+		UserIdentityType: str("detail", "userIdentity", "type"), RequestName: str("detail", "requestParameters", "name"),
+	})
 	slices.Sort(out)
 	return out
 }
 
-// trustIAMCalls are the IAM calls of TRUSTED-PRINCIPAL-CHANGED (rules.md).
-var trustIAMCalls = []string{"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
-	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
-	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile"}
-
-// folderOwners are the functions that raise a folder's rule: one of them must receive some event
-// of each sample that raises it.
+// folderOwners are the functions that raise a folder's rule (routing.Owners): one of them must
+// receive some event of each sample that raises it.
 func folderOwners(folder string) ([]string, error) {
-	switch {
-	case folder == "ROOT-CENTRAL-ACCESS-DISABLED", folder == "TRAIL-TAMPERED": // IAM and CloudTrail calls
-		return []string{route.SCPGuard}, nil
-	case strings.HasPrefix(folder, "ROOT-"):
-		return []string{route.RootActivity}, nil
-	case folder == "SCP-NOT-EFFECTIVE": // after MoveAccount, and at onboarding
-		return []string{route.SCPGuard, route.Onboarding}, nil
-	case folder == "SCP-MISSING": // audit-only rule; its samples are the changes the audit then sees
-		return []string{route.SCPGuard}, nil
-	case strings.HasPrefix(folder, "SCP-"), folder == "ACCOUNT-LEFT-ORG":
-		return []string{route.SCPGuard}, nil
-	case strings.HasPrefix(folder, "ONBOARD-"), strings.HasPrefix(folder, "POSTURE-"):
-		return []string{route.Onboarding}, nil
-	case folder == forgedFolder: // events AWS did not write: checkForged
+	if folder == forgedFolder { // events AWS did not write: checkForged
 		return nil, nil
-	case folder == "FORWARDER-TAMPERED", folder == "EXCEPTION-GRANTED", folder == "TRUSTED-PRINCIPAL-CHANGED": // custody rules in scp-guard
-		return []string{route.SCPGuard}, nil
 	}
-	return nil, fmt.Errorf("folder %s: no owning function known to this test", folder)
+	r, ok := rule.ByID(folder)
+	if !ok {
+		return nil, fmt.Errorf("folder %s names no rule", folder)
+	}
+	return routing.Owners(r), nil
 }
 
-// noneMayReach documents, per folder, which functions its none. samples may legitimately reach
-// (they discard them in code): root calls that are not human root activity (invokedBy a service,
-// centralised root sessions, a key created for an IAM user) reach root-activity; changes of
-// other policies or policy types reach scp-guard; unfinished or compliant account creations reach
-// onboarding; sign-ins of IAM users, CheckMfa, SwitchRole, AssumeRole reach nothing. A root
-// caller adds root-activity anywhere.
+// noneMayReach is which functions a none. sample of a folder may legitimately reach (they
+// discard it in code): its rule's owners, and the functions that take every event of its kind
+// whatever it is: root calls that are not human root activity (invokedBy a service, centralised
+// root sessions, a key created for an IAM user) reach root-activity, and any IAM change of a
+// role or user reaches scp-guard, which compares it with the trusted principals.
 func noneMayReach(folder string, ev map[string]any) []string {
 	owners, _ := folderOwners(folder)
 	if get(ev, "detail", "userIdentity", "type") == "Root" {
 		owners = append(owners, route.RootActivity)
 	}
-	if name, _ := get(ev, "detail", "eventName").(string); get(ev, "detail", "eventSource") == "iam.amazonaws.com" && slices.Contains(trustIAMCalls, name) {
-		owners = append(owners, route.SCPGuard) // it may change a trusted principal: scp-guard looks
+	trust, _ := rule.ByID("TRUSTED-PRINCIPAL-CHANGED")
+	if name, _ := get(ev, "detail", "eventName").(string); get(ev, "detail", "eventSource") == "iam.amazonaws.com" &&
+		slices.ContainsFunc(trust.Events, func(e route.Event) bool { return slices.Contains(e.EventNames, name) }) {
+		owners = append(owners, route.SCPGuard)
 	}
 	return owners
 }
@@ -219,8 +152,8 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 			orgRules = append(orgRules, r)
 		}
 	}
-	if len(orgRules) != len(route.Table) {
-		t.Fatalf("%d central rules with patterns, want %d", len(orgRules), len(route.Table))
+	if len(orgRules) != len(routing.Table) {
+		t.Fatalf("%d central rules with patterns, want %d", len(orgRules), len(routing.Table))
 	}
 	member := busRules(t, s.member(), nil)
 	management := map[string][]compiledRule{}
@@ -288,7 +221,7 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 		})
 	}
 	t.Logf("%d sample files, %d events; events reaching each function: %v", len(files), events, reached)
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		if r.Function == route.Heartbeat {
 			continue // its own round-trip event only (TestRoundTripReachesOnlyTheHeartbeat)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/rootguard/rootguard/internal/aws/dynamostore"
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 	"github.com/rootguard/rootguard/internal/statekey"
 )
@@ -183,7 +184,7 @@ func TestCentralRules(t *testing.T) {
 		route.Audit:     {state: StateEnabled, schedule: s.cfg.AuditSchedule},
 		route.Heartbeat: {state: StateEnabled, schedule: canary.Schedule()},
 	}
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		var p map[string]any
 		b, _ := json.Marshal(CentralPattern(r, s.cfg.CentralAccount, s.cfg.ManagementAccount))
 		_ = json.Unmarshal(b, &p)
@@ -568,7 +569,7 @@ func TestManagementStacks(t *testing.T) {
 					t.Errorf("stack %s in %s/%s, want %s/%s", *st.StackName(), *st.Account(), *st.Region(), s.cfg.ManagementAccount, region)
 				}
 				tpl := s.management(region)
-				checkForwarders(t, s.cfg, tpl, route.Table)
+				checkForwarders(t, s.cfg, tpl, routing.Table)
 				audit := resourcesOf(tpl, "AWS::IAM::Role")
 				var auditRoles int
 				for _, r := range audit {
@@ -740,7 +741,7 @@ func isDetector(fn string) bool {
 // from: its construct id is "Route-" and the route's name (the logical id drops the dashes).
 func routeOfRule(logicalID, fn string) string {
 	best := fn
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		id := "Route" + strings.ReplaceAll(r.Name(), "-", "")
 		if r.Function == fn && strings.HasPrefix(logicalID, id) && len(r.Name()) > len(best) {
 			best = r.Name()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -36,7 +37,7 @@ func TestEveryCanaryRaisesItsRule(t *testing.T) {
 			if ev.UserIdentity != nil {
 				uit = ev.UserIdentity.Type
 			}
-			fns := route.FunctionsFor(route.Fields{Source: c.Source, DetailType: c.DetailType, EventSource: ev.EventSource, EventName: ev.EventName, UserIdentityType: uit})
+			fns := routing.FunctionsFor(route.Fields{Source: c.Source, DetailType: c.DetailType, EventSource: ev.EventSource, EventName: ev.EventName, UserIdentityType: uit})
 			if !slices.Equal(fns, []string{c.Kind.Function}) {
 				t.Errorf("routed to %v, want [%s]", fns, c.Kind.Function)
 			}

@@ -13,7 +13,7 @@ import (
 // region of the management account: ssm:PutParameter of RoundTripParameter (a String parameter
 // whose value is the heartbeat's time), through the role RoundTripRoleName there. CloudTrail
 // records the call, EventBridge hands it to the management account's forwarding rule in that
-// region (route.Table's heartbeat route), the forwarder puts it on the central bus, and the
+// region (routing.Table's heartbeat route), the forwarder puts it on the central bus, and the
 // central rule gives it back to the heartbeat function, which counts it as RoundTripMetric by
 // Region. An alarm per region fires when no round trip was counted for RoundTripEvaluationPeriods
 // periods: the organization trail stopped logging management events, a forwarder was deleted,

@@ -105,6 +105,8 @@ type Finding struct {
 	Canary bool `json:"canary,omitempty"`
 	// References are documentation links for the rule.
 	References []string `json:"references,omitempty"`
+	// Types are the rule's Security Hub finding types (namespace/category/classifier).
+	Types []string `json:"types,omitempty"`
 
 	// Revert says what rootguard's automatic revert did about the finding, when, and the result
 	// (ROOTGUARD_REVERT dry-run or on); empty when it did nothing.

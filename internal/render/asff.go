@@ -161,7 +161,7 @@ func asffText(s string, limit int) string {
 // does.
 func ASFF(f finding.Finding, ctx ASFFContext) ASFFFinding {
 	label := f.Severity.String()
-	types := asffTypes(f.Rule)
+	types := asffTypes(f)
 	when := asffTime(f.EventTime, ctx.Now)
 	rule := asffText(f.Rule, 128)
 	out := ASFFFinding{
@@ -212,60 +212,22 @@ func asffTime(eventTime string, now time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// ASFF finding types (namespace/category/classifier). Namespaces and categories are the ones
-// Security Hub defines; classifiers are rootguard's.
-const (
-	typeRootUsage     = "Unusual Behaviors/User/Root Credential Usage"
-	typeDefenseSCP    = "TTPs/Defense Evasion/Protection SCP Weakened"
-	typeConfigSCP     = "Software and Configuration Checks/AWS Security Best Practices/Protection SCP"
-	typeDefenseLeft   = "TTPs/Defense Evasion/Account Left Organization"
-	typeConfigOrg     = "Software and Configuration Checks/AWS Security Best Practices/Organization Membership"
-	typeBestPractices = "Software and Configuration Checks/AWS Security Best Practices/"
-)
+// typeBestPractices is the namespace and category of a finding that carries no types (the rule
+// catalogue gives every rule its types, package rule); ASFF requires one.
+const typeBestPractices = "Software and Configuration Checks/AWS Security Best Practices/"
 
-// asffRuleTypes are the types of rules that get more than their prefix's default.
-var asffRuleTypes = map[string][]string{
-	"ROOT-ACCESS-KEY-CREATED":  {typeRootUsage, "TTPs/Persistence/Root Access Key Created"},
-	"ROOT-MFA-REMOVED":         {typeRootUsage, "TTPs/Defense Evasion/Root MFA Removed"},
-	"ROOT-SIGNIN-FAILED":       {typeRootUsage, "TTPs/Credential Access/Root Sign-In Failure"},
-	"ROOT-PASSWORD-RECOVERY":   {typeRootUsage, "TTPs/Credential Access/Root Password Recovery"},
-	"ACCOUNT-LEFT-ORG":         {typeDefenseLeft, typeConfigOrg},
-	"POSTURE-ROOT-MFA":         {typeBestPractices + "Root MFA"},
-	"POSTURE-ROOT-CREDENTIALS": {typeBestPractices + "Root Credentials"},
-	"POSTURE-ROOT-ACCESS-KEYS": {typeBestPractices + "Root Access Keys"},
-	"POSTURE-UNVERIFIED":       {typeBestPractices + "Root Credential State Unverified"},
-	"ONBOARD-REPORT":           {typeBestPractices + "Account Onboarding"},
-	"ONBOARD-FAILED":           {typeBestPractices + "Account Onboarding Failure"},
-	"ROOT-BEYOND-SCP":          {typeRootUsage, "TTPs/Defense Evasion/Root Task Beyond SCP"},
-	"ROOT-EMAIL-CHANGED":       {"TTPs/Persistence/Root Email Changed", typeRootUsage},
-
-	// Custody rules: the levers that would silence rootguard.
-	"EXCEPTION-GRANTED":         {"TTPs/Defense Evasion/Guard Exception Set"},
-	"TRUSTED-PRINCIPAL-CHANGED": {"TTPs/Privilege Escalation/Trusted Principal Changed"},
-}
-
-// asffTypes maps a rule to its ASFF types: the rule's own entry, else by prefix (ROOT-, SCP-,
-// POSTURE-, ONBOARD-), else a best-practices type named after the rule.
-func asffTypes(rule string) []string {
-	if t, ok := asffRuleTypes[rule]; ok {
-		return slices.Clone(t)
-	}
-	switch {
-	case strings.HasPrefix(rule, "ROOT-"):
-		return []string{typeRootUsage}
-	case strings.HasPrefix(rule, "SCP-"):
-		return []string{typeDefenseSCP, typeConfigSCP}
-	case strings.HasPrefix(rule, "POSTURE-"):
-		return []string{typeBestPractices + "Root Credentials"}
-	case strings.HasPrefix(rule, "ONBOARD-"):
-		return []string{typeBestPractices + "Account Onboarding"}
+// asffTypes returns a finding's ASFF types: those its rule gave it, else (a finding made
+// elsewhere) one best-practices type named after the rule.
+func asffTypes(f finding.Finding) []string {
+	if len(f.Types) > 0 {
+		return slices.Clone(f.Types)
 	}
 	classifier := strings.Map(func(r rune) rune {
 		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
 			return r
 		}
 		return -1
-	}, rule)
+	}, f.Rule)
 	return []string{typeBestPractices + nonEmpty(truncate(classifier, 128, runeWidth, ""), "rootguard")}
 }
 

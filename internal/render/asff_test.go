@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,41 +264,32 @@ func TestASFFTime(t *testing.T) {
 	}
 }
 
+// TestASFFTypes: a finding's ASFF types are those its rule gave it (package rule checks every
+// rule's); a finding without types gets one best-practices type named after its rule.
 func TestASFFTypes(t *testing.T) {
 	tests := []struct {
-		rule string
+		f    finding.Finding
 		want []string
 	}{
-		{"ROOT-SIGNIN-STAX-MEMBER", []string{"Unusual Behaviors/User/Root Credential Usage"}},
-		{"ROOT-MFA-REMOVED", []string{"Unusual Behaviors/User/Root Credential Usage", "TTPs/Defense Evasion/Root MFA Removed"}},
-		{"SCP-DETACHED", []string{"TTPs/Defense Evasion/Protection SCP Weakened", "Software and Configuration Checks/AWS Security Best Practices/Protection SCP"}},
-		{"ACCOUNT-LEFT-ORG", []string{"TTPs/Defense Evasion/Account Left Organization", "Software and Configuration Checks/AWS Security Best Practices/Organization Membership"}},
-		{"POSTURE-ROOT-MFA", []string{"Software and Configuration Checks/AWS Security Best Practices/Root MFA"}},
-		{"ONBOARD-REPORT", []string{"Software and Configuration Checks/AWS Security Best Practices/Account Onboarding"}},
-		{"SOMETHING/ELSE\n", []string{"Software and Configuration Checks/AWS Security Best Practices/SOMETHINGELSE"}},
-		{"ROOT-BEYOND-SCP", []string{"Unusual Behaviors/User/Root Credential Usage", "TTPs/Defense Evasion/Root Task Beyond SCP"}},
-		{"ROOT-EMAIL-CHANGED", []string{"TTPs/Persistence/Root Email Changed", "Unusual Behaviors/User/Root Credential Usage"}},
+		{finding.Finding{Rule: "ROOT-MFA-REMOVED", Types: []string{typeRootUsage, "TTPs/Defense Evasion/Root MFA Removed"}},
+			[]string{"Unusual Behaviors/User/Root Credential Usage", "TTPs/Defense Evasion/Root MFA Removed"}},
+		{finding.Finding{Rule: "SCP-DETACHED"}, []string{"Software and Configuration Checks/AWS Security Best Practices/SCP-DETACHED"}},
+		{finding.Finding{Rule: "SOMETHING/ELSE\n"}, []string{"Software and Configuration Checks/AWS Security Best Practices/SOMETHINGELSE"}},
+		{finding.Finding{}, []string{"Software and Configuration Checks/AWS Security Best Practices/rootguard"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.rule, func(t *testing.T) {
-			got := asffTypes(tt.rule)
+		t.Run(tt.f.Rule, func(t *testing.T) {
+			got := asffTypes(tt.f)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("asffTypes(%q) (-want +got):\n%s", tt.rule, diff)
+				t.Errorf("asffTypes(%q) (-want +got):\n%s", tt.f.Rule, diff)
 			}
 			for _, ty := range got {
 				checkASFFType(t, ty)
 			}
+			if a := ASFF(tt.f, testASFFContext); !slices.Equal(a.Types, got) || !slices.Equal(a.FindingProviderFields.Types, got) {
+				t.Errorf("ASFF types %v / %v, want %v", a.Types, a.FindingProviderFields.Types, got)
+			}
 		})
-	}
-	// Every rule of the catalogue (rules.md) maps to valid types.
-	for _, rule := range []string{"ROOT-SESSION", "ROOT-SIGNIN-STAX-MEMBER", "ROOT-SIGNIN-NO-MFA", "ROOT-SIGNIN",
-		"ROOT-SIGNIN-FAILED", "ROOT-PASSWORD-RECOVERY", "ROOT-ACCESS-KEY-CREATED", "ROOT-MFA-REMOVED",
-		"ROOT-UNRESTRICTED-ACTION", "ROOT-ACTIVITY", "SCP-DETACHED", "SCP-DELETED", "SCP-MODIFIED",
-		"SCP-POLICY-TYPE-DISABLED", "SCP-NOT-EFFECTIVE", "SCP-MISSING", "ACCOUNT-LEFT-ORG", "ONBOARD-REPORT",
-		"ONBOARD-FAILED", "POSTURE-ROOT-MFA", "POSTURE-ROOT-CREDENTIALS", "POSTURE-ROOT-ACCESS-KEYS", "POSTURE-UNVERIFIED"} {
-		for _, ty := range asffTypes(rule) {
-			checkASFFType(t, ty)
-		}
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"github.com/rootguard/rootguard/internal/finding"
 )
 
+// typeRootUsage is the ASFF type of the root rules in the fixtures.
+const typeRootUsage = "Unusual Behaviors/User/Root Credential Usage"
+
 // testNow is the clock of the tests.
 var testNow = time.Date(2024, 5, 2, 8, 30, 0, 0, time.UTC)
 
@@ -28,7 +31,7 @@ func testFindings() []finding.Finding {
 	long = string([]rune(long)[:5000])
 	return []finding.Finding{
 		{
-			ID: finding.ID("ROOT-SIGNIN-STAX-MEMBER", "e0176723-ea76-4275-83a3-000000000001"), Rule: "ROOT-SIGNIN-STAX-MEMBER",
+			ID: finding.ID("ROOT-SIGNIN-STAX-MEMBER", "e0176723-ea76-4275-83a3-000000000001"), Rule: "ROOT-SIGNIN-STAX-MEMBER", Types: []string{typeRootUsage},
 			Severity: finding.Critical, AccountID: "222222222222", AccountName: "web",
 			Ownership: finding.StaxOwned, AccountRole: finding.Member,
 			Title:       "Root signed in to Stax-owned member account 222222222222 (web)",
@@ -39,7 +42,7 @@ func testFindings() []finding.Finding {
 			References: []string{"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html"},
 		},
 		{
-			ID: finding.ID("ROOT-ACTIVITY", "333333333333", "ASIAEXAMPLE"), Rule: "ROOT-ACTIVITY",
+			ID: finding.ID("ROOT-ACTIVITY", "333333333333", "ASIAEXAMPLE"), Rule: "ROOT-ACTIVITY", Types: []string{typeRootUsage},
 			Severity: finding.High, AccountID: "333333333333", AccountName: "data-lake",
 			Ownership: finding.CustomerOwned, AccountRole: finding.Member,
 			Title:       "Root API activity in customer-owned member account 333333333333 (data-lake)",
@@ -50,7 +53,7 @@ func testFindings() []finding.Finding {
 			Calls: []string{"iam:CreateAccessKey", "s3:ListBuckets"},
 		},
 		{
-			ID: finding.ID("ROOT-SIGNIN", "e0176723-ea76-4275-83a3-000000000003"), Rule: "ROOT-SIGNIN",
+			ID: finding.ID("ROOT-SIGNIN", "e0176723-ea76-4275-83a3-000000000003"), Rule: "ROOT-SIGNIN", Types: []string{typeRootUsage},
 			Severity: finding.Medium, AccountID: "111111111111", AccountName: "management",
 			Ownership: finding.StaxOwned, AccountRole: finding.Management,
 			Title:       "Root signed in with MFA to the management account 111111111111 (management)",
@@ -60,7 +63,7 @@ func testFindings() []finding.Finding {
 			Region: "us-east-1", Actor: "arn:aws:iam::111111111111:root", SourceIP: "192.0.2.44",
 		},
 		{
-			ID: finding.ID("ONBOARD-FAILED", "car-examplecreateaccountrequestid111"), Rule: "ONBOARD-FAILED",
+			ID: finding.ID("ONBOARD-FAILED", "car-examplecreateaccountrequestid111"), Rule: "ONBOARD-FAILED", Types: []string{typeBestPractices + "Account Onboarding Failure"},
 			Severity: finding.Low, AccountID: "111111111111", AccountName: "management",
 			Ownership: finding.StaxOwned, AccountRole: finding.Management,
 			Title:       "Account creation failed: EMAIL_ALREADY_EXISTS",
@@ -70,7 +73,7 @@ func testFindings() []finding.Finding {
 			Region: "us-east-1", Actor: "organizations.amazonaws.com",
 		},
 		{
-			ID: finding.ID("SCP-DETACHED", "e0176723-ea76-4275-83a3-000000000005"), Rule: "SCP-DETACHED",
+			ID: finding.ID("SCP-DETACHED", "e0176723-ea76-4275-83a3-000000000005"), Rule: "SCP-DETACHED", Types: []string{"TTPs/Defense Evasion/Protection SCP Weakened", "Software and Configuration Checks/AWS Security Best Practices/Protection SCP"},
 			Severity: finding.Informational, AccountID: "111111111111", AccountName: "management",
 			Ownership: finding.StaxOwned, AccountRole: finding.Management,
 			Title:       "Protection SCP Stax-Protection detached from r-ab12 under an approved exception",
@@ -81,7 +84,7 @@ func testFindings() []finding.Finding {
 			Resources: []string{"p-abcd1234", "r-ab12"}, Exception: "CHG-1234",
 		},
 		{
-			ID: finding.ID("ROOT-UNRESTRICTED-ACTION", "444455556666", "ASIAHOSTILE"), Rule: "ROOT-UNRESTRICTED-ACTION",
+			ID: finding.ID("ROOT-UNRESTRICTED-ACTION", "444455556666", "ASIAHOSTILE"), Rule: "ROOT-UNRESTRICTED-ACTION", Types: []string{typeRootUsage},
 			Severity: finding.High, AccountID: "444455556666", AccountName: "Prod " + hostile,
 			Ownership: finding.Unknown, AccountRole: finding.Member,
 			Title:       "Root API call with user agent " + hostile,

@@ -1,6 +1,8 @@
-// Package route is the routing table: which events each rootguard function takes. It is pure
-// data, read by the functions (to refuse events not meant for them) and by the infrastructure
-// (to build the EventBridge rule patterns), so the two cannot disagree.
+// Package route is the vocabulary of the routing table: event patterns, routes, and the
+// functions' own patterns that are no rule's events (the heartbeat's). It is pure data and a
+// leaf: the table itself is derived from the rule catalogue by package routing, read by the
+// functions (to refuse events not meant for them) and by the infrastructure (to build the
+// EventBridge rule patterns), so the two cannot disagree.
 package route
 
 import (
@@ -87,169 +89,67 @@ type Route struct {
 	Forwarded bool
 }
 
-// API call and service-event detail types used below.
+// Detail types of CloudTrail events on EventBridge.
 const (
-	apiCall      = "AWS API Call via CloudTrail"
-	serviceEvent = "AWS Service Event via CloudTrail"
-	consoleAct   = "AWS Console Action via CloudTrail"
+	APICall       = "AWS API Call via CloudTrail"
+	ServiceEvent  = "AWS Service Event via CloudTrail"
+	ConsoleAction = "AWS Console Action via CloudTrail"
 )
 
-// ProtectionEventNames are the Organizations calls scp-guard evaluates.
-var ProtectionEventNames = []string{
-	"DetachPolicy", "DeletePolicy", "UpdatePolicy", "DisablePolicyType", "MoveAccount",
-	"RemoveAccountFromOrganization", "LeaveOrganization",
-	// Restorations: they resolve open findings (and the revert role's own calls arrive so).
-	"AttachPolicy", "EnablePolicyType",
-	"CreatePolicy", // SCP-IMPERSONATED
+// Call is the pattern of API calls of an AWS service ("iam", "organizations", ...) by name,
+// whoever makes them.
+func Call(service string, names ...string) Pattern {
+	return Pattern{
+		Sources:      []string{AWSSource + service},
+		DetailTypes:  []string{APICall},
+		EventSources: []string{service + ".amazonaws.com"},
+		EventNames:   names,
+	}
 }
 
-// EmailChangeEventNames are the Account Management calls that change a root email, which
-// root-activity evaluates whoever makes them (ROOT-EMAIL-CHANGED).
-var EmailChangeEventNames = []string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}
-
-// ExceptionEventNames are the Organizations tag calls scp-guard evaluates and records (exception
-// grants).
-var ExceptionEventNames = []string{"TagResource", "UntagResource"}
-
-// TrustEventNames are the IAM calls that can change a trusted principal or exception approver
-// (TRUSTED-PRINCIPAL-CHANGED, evaluated by scp-guard).
-var TrustEventNames = []string{
-	"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
-	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
-	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
+// ServiceEventOf is the pattern of an AWS service's service events by name.
+func ServiceEventOf(service string, names ...string) Pattern {
+	p := Call(service, names...)
+	p.DetailTypes = []string{ServiceEvent}
+	return p
 }
 
-// OnboardingEventNames are the events onboarding evaluates.
-var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
+// Event is an event a rule needs (package rule's Rule.Events): the routing table sends it to the
+// functions that evaluate the rule's group.
+type Event struct {
+	Pattern
+	// Part names the function's further route the pattern joins ("" its first; Route.Part).
+	Part string
+	// Function, for a rule whose group more than one function evaluates, names the one that
+	// takes the event ("" when only one function evaluates the group).
+	Function string
+}
 
-// Table is the routing table.
-var Table = []Route{
-	{
-		Function:  RootActivity,
-		Forwarded: true,
-		Patterns: []Pattern{
-			{ // Root sign-in and password recovery.
-				Sources:           []string{"aws.signin"},
-				DetailTypes:       SignInDetailTypes,
-				EventSources:      []string{"signin.amazonaws.com"},
-				EventNames:        []string{"ConsoleLogin", "PasswordRecoveryRequested", "PasswordRecoveryCompleted", "PasswordUpdated"},
-				UserIdentityTypes: []string{"Root"},
-			},
-			{ // Any root API call, read-only ones included (reconnaissance).
-				SourcePrefixes:      []string{AWSSource},
-				DetailTypes:         []string{apiCall, consoleAct},
-				UserIdentityTypes:   []string{"Root"},
-				AllManagementEvents: true,
-			},
-			{ // sts:AssumeRoot, made by an ordinary principal in the management account.
-				Sources:      []string{"aws.sts"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"sts.amazonaws.com"},
-				EventNames:   []string{"AssumeRoot"},
-			},
-			{ // The heartbeat's root sign-in canary.
-				Sources:      []string{CanarySource},
-				DetailTypes:  SignInDetailTypes,
-				EventSources: []string{"signin.amazonaws.com"},
-				EventNames:   []string{"ConsoleLogin"},
-				Canary:       true,
-			},
-			{ // Root email changes (ROOT-EMAIL-CHANGED), by whoever makes them; recorded in the
-				// account that makes the call (the management account for a member's email).
-				Sources:      []string{"aws.account"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"account.amazonaws.com"},
-				EventNames:   EmailChangeEventNames,
-			},
-		},
-	},
-	{
-		Function:  SCPGuard,
-		Forwarded: true, // LeaveOrganization is recorded in the member account.
-		Patterns: []Pattern{
-			{
-				Sources:      []string{"aws.organizations"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   ProtectionEventNames,
-			},
-			{ // The heartbeat's SCP detach canary.
-				Sources:      []string{CanarySource},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   []string{"DetachPolicy"},
-				Canary:       true,
-			},
-			{ // ROOT-CENTRAL-ACCESS-DISABLED: IAM turns centralised root access off.
-				Sources:      []string{"aws.iam"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"iam.amazonaws.com"},
-				EventNames:   CentralRootAccessEventNames,
-			},
-			{ // TRAIL-TAMPERED: the trail that feeds rootguard is stopped, deleted or narrowed.
-				Sources:      []string{"aws.cloudtrail"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"cloudtrail.amazonaws.com"},
-				EventNames:   TrailEventNames,
-			},
-		},
-	},
-	{
-		Function:  SCPGuard,
-		Part:      "custody",
-		Forwarded: true, // a member's IAM changes and tags are recorded in it
-		Patterns: []Pattern{
-			{ // Exception grants (EXCEPTION-GRANTED; scp-guard records them in the state table).
-				Sources:      []string{"aws.organizations"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   ExceptionEventNames,
-			},
-			{ // Changes to trusted principals and approvers (TRUSTED-PRINCIPAL-CHANGED; suspensions).
-				Sources:      []string{"aws.iam"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"iam.amazonaws.com"},
-				EventNames:   TrustEventNames,
-			},
-		},
-	},
-	{
-		Function:  SCPGuard,
-		Part:      "tamper",
-		Forwarded: true, // rootguard's forwarders live in every member account
-		Patterns:  TamperPatterns,
-	},
-	{
-		Function:  Onboarding,
-		Forwarded: true, // AcceptHandshake is recorded in the joining account.
-		Patterns: []Pattern{
-			{
-				Sources:      []string{"aws.organizations"},
-				DetailTypes:  []string{serviceEvent},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   []string{"CreateAccountResult"},
-			},
-			{
-				Sources:      []string{"aws.controltower"},
-				DetailTypes:  []string{serviceEvent},
-				EventSources: []string{"controltower.amazonaws.com"},
-				EventNames:   []string{"CreateManagedAccount"},
-			},
-			{
-				Sources:      []string{"aws.organizations"},
-				DetailTypes:  []string{apiCall},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   []string{"AcceptHandshake"},
-			},
-			{ // The heartbeat's account creation canary.
-				Sources:      []string{CanarySource},
-				DetailTypes:  []string{serviceEvent},
-				EventSources: []string{"organizations.amazonaws.com"},
-				EventNames:   []string{"CreateAccountResult"},
-				Canary:       true,
-			},
-		},
-	},
+// Own are the functions' own routes, those that are no rule's events: the heartbeat's canaries
+// and its CloudTrail round trip. The routing table (package routing) adds them to the routes
+// derived from the rule catalogue.
+var Own = []Route{
+	{Function: RootActivity, Patterns: []Pattern{{ // The heartbeat's root sign-in canary.
+		Sources:      []string{CanarySource},
+		DetailTypes:  SignInDetailTypes,
+		EventSources: []string{"signin.amazonaws.com"},
+		EventNames:   []string{"ConsoleLogin"},
+		Canary:       true,
+	}}},
+	{Function: SCPGuard, Patterns: []Pattern{{ // The heartbeat's SCP detach canary.
+		Sources:      []string{CanarySource},
+		DetailTypes:  []string{APICall},
+		EventSources: []string{"organizations.amazonaws.com"},
+		EventNames:   []string{"DetachPolicy"},
+		Canary:       true,
+	}}},
+	{Function: Onboarding, Patterns: []Pattern{{ // The heartbeat's account creation canary.
+		Sources:      []string{CanarySource},
+		DetailTypes:  []string{ServiceEvent},
+		EventSources: []string{"organizations.amazonaws.com"},
+		EventNames:   []string{"CreateAccountResult"},
+		Canary:       true,
+	}}},
 	{
 		// The end-to-end CloudTrail canary: the heartbeat's own ssm:PutParameter, recorded in
 		// the management account and forwarded from there, comes back to the heartbeat. Not
@@ -257,7 +157,7 @@ var Table = []Route{
 		Function: Heartbeat,
 		Patterns: []Pattern{{
 			Sources:        []string{"aws.ssm"},
-			DetailTypes:    []string{apiCall},
+			DetailTypes:    []string{APICall},
 			EventSources:   []string{"ssm.amazonaws.com"},
 			EventNames:     []string{"PutParameter"},
 			RequestNames:   []string{HeartbeatParameter},
@@ -270,11 +170,15 @@ var Table = []Route{
 // management account (the end-to-end CloudTrail canary, package canary).
 const HeartbeatParameter = "/rootguard/heartbeat"
 
-// For returns the route of a function, or false: its routes' patterns together.
-func For(function string) (Route, bool) {
+// OwnFor returns a function's own routes (Own) as one route, or false: the heartbeat's round trip.
+func OwnFor(function string) (Route, bool) { return Merged(Own, function) }
+
+// Merged returns the routes of a function in a table as one route (their patterns together),
+// or false when it has none.
+func Merged(table []Route, function string) (Route, bool) {
 	var out Route
 	found := false
-	for _, r := range Table {
+	for _, r := range table {
 		if r.Function != function {
 			continue
 		}
@@ -313,10 +217,10 @@ func (r Route) Matches(f Fields) bool {
 	return slices.ContainsFunc(r.Patterns, func(p Pattern) bool { return p.Matches(f) })
 }
 
-// Functions returns the functions whose routes match the fields.
-func FunctionsFor(f Fields) []string {
+// Matching returns the functions of a table whose routes match the fields, in table order.
+func Matching(table []Route, f Fields) []string {
 	var out []string
-	for _, r := range Table {
+	for _, r := range table {
 		if r.Matches(f) && !slices.Contains(out, r.Function) {
 			out = append(out, r.Function)
 		}

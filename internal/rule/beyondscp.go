@@ -6,6 +6,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // References of ROOT-BEYOND-SCP's task list (aws-facts.md §3.1 to §3.3).
@@ -95,11 +96,14 @@ func beyondSCPTask(ev *cloudtrail.Event) (BeyondSCPTask, bool) {
 // BeyondSCPNeverLowered reports a ROOT-BEYOND-SCP finding that no exception or trusted principal
 // may lower: closing the account (rules.md, "Never lowered").
 func BeyondSCPNeverLowered(f finding.Finding) bool {
-	return f.Rule == "ROOT-BEYOND-SCP" && f.EventName == "CloseAccount"
+	return f.Rule == beyondSCPRule.ID && !beyondSCPRule.Lower.ByException(&f)
 }
 
 var beyondSCPRule = &Rule{
-	ID:    "ROOT-BEYOND-SCP",
+	ID:        "ROOT-BEYOND-SCP",
+	ASFFTypes: []string{typeRootUsage, "TTPs/Defense Evasion/Root Task Beyond SCP"}, Events: []route.Event{anyRootCall, rootSignIn("PasswordUpdated")},
+	// Closing the account is never lowered (rules.md, "Never lowered").
+	Lower: Lowering{ByException: func(f *finding.Finding) bool { return f.EventName != "CloseAccount" }},
 	Title: "Root task beyond any SCP",
 	Group: GroupRoot,
 	When: "a root call that no SCP can restrict or that only root can make (see \"Root tasks beyond any SCP\"): closing the account, changing the account's name, email or root password, " +

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -218,6 +221,37 @@ func TestDemoCoversEveryRule(t *testing.T) {
 	for _, r := range rule.Catalogue() {
 		if !got[r.ID] {
 			t.Errorf("the demo raises no %s", r.ID)
+		}
+	}
+}
+
+// TestCatalogueRouted: every event a rule declares is taken by a function that evaluates the
+// rule's group, and every rule raised by events has a function that takes them.
+func TestCatalogueRouted(t *testing.T) {
+	for _, err := range routing.Check(rule.Catalogue(), routing.Table) {
+		t.Error(err)
+	}
+}
+
+// TestSampleNotes: a rule folder's README.md links only samples that are there.
+func TestSampleNotes(t *testing.T) {
+	notes, err := filepath.Glob(filepath.Join("..", "..", "events", "*", "README.md")) // documentation, beside the samples
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`\]\(([^)#]+)\)`)
+	for _, n := range notes {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			if strings.Contains(m[1], "://") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(n), m[1])); err != nil {
+				t.Errorf("%s links %s: %v", n, m[1], err)
+			}
 		}
 	}
 }

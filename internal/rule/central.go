@@ -7,6 +7,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 const (
@@ -15,7 +16,8 @@ const (
 )
 
 var ruleCentralAccessDisabled = &Rule{
-	ID:    "ROOT-CENTRAL-ACCESS-DISABLED",
+	ID:        "ROOT-CENTRAL-ACCESS-DISABLED",
+	ASFFTypes: []string{typeRootUsage}, Lower: neverLowered, Events: []route.Event{apiCall("iam", "DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions")},
 	Title: "Centralised root access disabled",
 	Group: GroupProtection,
 	When: "IAM `DisableOrganizationsRootCredentialsManagement` or `DisableOrganizationsRootSessions` (management account); " +

@@ -24,10 +24,12 @@ const (
 
 var custodyRules = []*Rule{
 	{
-		ID:    "EXCEPTION-GRANTED",
-		Title: "rootguard exception tag set or removed",
-		Group: GroupCustody,
-		When:  "Organizations `TagResource` that sets `rootguard:exception` on any resource, or `UntagResource` that removes it",
+		ID:        "EXCEPTION-GRANTED",
+		ASFFTypes: []string{"TTPs/Defense Evasion/Guard Exception Set"}, Lower: exempt,
+		Events: inPart(function.SCPGuard, "custody", apiCall("organizations", "TagResource", "UntagResource")),
+		Title:  "rootguard exception tag set or removed",
+		Group:  GroupCustody,
+		When:   "Organizations `TagResource` that sets `rootguard:exception` on any resource, or `UntagResource` that removes it",
 		Severity: "set by an exception approver: LOW (the record: reference, resource, expiry, approver); set by anyone else: HIGH (the exception is ignored); " +
 			"malformed, over-long or expiring past the maximum: MEDIUM (ignored); removed: INFORMATIONAL; failed: LOW",
 		Why: "An exception lowers rootguard's findings to INFORMATIONAL: whoever can grant one can silence rootguard, so only a configured approver's witnessed grant counts, and every grant is on record.",
@@ -37,9 +39,11 @@ var custodyRules = []*Rule{
 		eval:       evalExceptionGranted,
 	},
 	{
-		ID:    "TRUSTED-PRINCIPAL-CHANGED",
-		Title: "Trusted principal or exception approver changed",
-		Group: GroupCustody,
+		ID:        "TRUSTED-PRINCIPAL-CHANGED",
+		ASFFTypes: []string{"TTPs/Privilege Escalation/Trusted Principal Changed"}, Lower: exempt,
+		Events: inPart(function.SCPGuard, "custody", apiCall("iam", slices.Concat(trustRoleEvents, trustUserEvents)...)),
+		Title:  "Trusted principal or exception approver changed",
+		Group:  GroupCustody,
 		When: "IAM change to a configured trusted principal or exception approver role or user (`UpdateAssumeRolePolicy`, `AttachRolePolicy`, `DetachRolePolicy`, `PutRolePolicy`, `DeleteRolePolicy`, " +
 			"`PutRolePermissionsBoundary`, `DeleteRolePermissionsBoundary`, `UpdateRole`, `DeleteRole`, `CreateRole` of the same name, `AttachUserPolicy`, `PutUserPolicy`, `CreateAccessKey`, " +
 			"`CreateLoginProfile`, `UpdateLoginProfile` for a trusted user), made by anyone but that principal itself",

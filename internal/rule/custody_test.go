@@ -10,7 +10,6 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
 )
 
 const (
@@ -235,17 +234,16 @@ func TestCustodyUnreadableFailsClosed(t *testing.T) {
 	}
 }
 
-// TestRoutedTrustCalls: scp-guard's route takes exactly the IAM calls TRUSTED-PRINCIPAL-CHANGED
-// reads, and the tag calls EXCEPTION-GRANTED reads.
+// TestRoutedTrustCalls: TRUSTED-PRINCIPAL-CHANGED's events are exactly the IAM calls it reads,
+// and the replay prefilter keeps them.
 func TestRoutedTrustCalls(t *testing.T) {
-	if got, want := route.TrustEventNames, slices.Concat(trustRoleEvents, trustUserEvents); !slices.Equal(got, want) {
-		t.Errorf("route.TrustEventNames %v, rule %v", got, want)
+	r, _ := ByID("TRUSTED-PRINCIPAL-CHANGED")
+	got := r.Events[0].EventNames
+	if want := slices.Concat(trustRoleEvents, trustUserEvents); len(r.Events) != 1 || !slices.Equal(got, want) {
+		t.Errorf("TRUSTED-PRINCIPAL-CHANGED's events %v, its calls %v", r.Events, want)
 	}
-	if !slices.Equal(cloudtrail.TrustEventNames, route.TrustEventNames) {
-		t.Errorf("the replay prefilter keeps %v, scp-guard takes %v", cloudtrail.TrustEventNames, route.TrustEventNames)
-	}
-	if !slices.Equal(route.ExceptionEventNames, []string{"TagResource", "UntagResource"}) {
-		t.Errorf("route.ExceptionEventNames %v", route.ExceptionEventNames)
+	if !slices.Equal(cloudtrail.TrustEventNames, got) {
+		t.Errorf("the replay prefilter keeps %v, scp-guard takes %v", cloudtrail.TrustEventNames, got)
 	}
 }
 

@@ -15,22 +15,19 @@ import (
 // catalogue is every rule, root rules first in their evaluation order.
 var catalogue = slices.Concat(rootRules, protectionRules, onboardingRules, postureRules, emailRules, forwarderRules, custodyRules)
 
-var rulesByID = func() map[string]*Rule {
-	m := map[string]*Rule{}
-	for _, r := range catalogue {
-		m[r.ID] = r
-	}
-	return m
-}()
-
 // Catalogue returns every rule in catalogue order (root rules in evaluation order). The rules
 // are shared values: do not modify them.
 func Catalogue() []*Rule { return slices.Clone(catalogue) }
 
-// ByID returns a rule by id.
+// ByID returns a rule by id (for ids read from data: a finding, a sample folder). Code refers
+// to a rule by its value.
 func ByID(id string) (*Rule, bool) {
-	r, ok := rulesByID[id]
-	return r, ok
+	for _, r := range catalogue {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return nil, false
 }
 
 // Validate checks the catalogue's metadata: unique ids, every field filled, an evaluation
@@ -54,6 +51,7 @@ func Validate() error {
 		if r.eval == nil && !r.AuditOnly && r.Group != GroupPosture {
 			errs = append(errs, fmt.Errorf("rule %s: no evaluation function", r.ID))
 		}
+		errs = append(errs, validateCarried(r)...)
 	}
 	return errors.Join(errs...)
 }
@@ -110,7 +108,7 @@ func (e *Engine) EvaluateWith(ev *cloudtrail.Event, facts org.Facts, cu Custody,
 		}
 	}
 	for _, x := range c.extra {
-		out = append(out, e.finding(c, rulesByID[x.ruleID], x.hit))
+		out = append(out, e.finding(c, x.rule, x.hit))
 	}
 	return out
 }
@@ -120,6 +118,11 @@ func (e *Engine) finding(c *Ctx, r *Rule, h Hit) finding.Finding {
 	s := c.Subject(h.AccountID)
 	ev := c.Ev
 	parts := h.IDParts
+	if r.Session && humanRoot(ev) {
+		// One finding per root session, listing its calls.
+		parts = []string{h.AccountID, sessionKey(ev)}
+		h.Calls = []string{callName(ev)}
+	}
 	if parts == nil {
 		parts = []string{ev.ID(), h.AccountID}
 	}
@@ -144,11 +147,12 @@ func (e *Engine) finding(c *Ctx, r *Rule, h Hit) finding.Finding {
 		Resources:   h.Resources,
 		Canary:      ev.Canary,
 		References:  r.References,
+		Types:       r.ASFFTypes,
 	}
 	if len(h.Calls) > 0 && !ev.ReadOnly.Bool() {
 		f.WriteCalls = h.Calls
 	}
-	e.applyException(c, &f, parseTime(ev.Time()))
+	e.applyException(c, r, &f, parseTime(ev.Time()))
 	if len(f.Calls) > 0 {
 		f.Description = withCalls(f.Description, f.Calls)
 	}
@@ -228,15 +232,15 @@ func (e *Engine) AuditWith(facts org.Facts, cu Custody, now time.Time) ([]findin
 	dayKey := now.UTC().Format(time.DateOnly)
 	c := &Ctx{Ev: &cloudtrail.Event{Record: cloudtrail.Record{EventTime: stamp, UserIdentity: &cloudtrail.UserIdentity{Type: "rootguard-audit"}}}, Facts: facts, Cfg: &e.cfg, custody: cu}
 	var out []finding.Finding
-	add := func(id string, h Hit) {
-		f := e.finding(c, rulesByID[id], h)
+	add := func(r *Rule, h Hit) {
+		f := e.finding(c, r, h)
 		f.EventID, f.EventName, f.Actor = "", "", "rootguard audit"
 		out = append(out, f)
 	}
 
 	// SCP-MISSING: SCPs disabled, or no protection SCP attached anywhere.
 	if missing, why := e.protectionMissing(facts, o); missing {
-		add("SCP-MISSING", Hit{
+		add(scpMissing, Hit{
 			Severity:    finding.Critical,
 			AccountID:   o.ManagementAccountID,
 			Title:       "No protection SCP in effect in organization " + o.ID,
@@ -248,8 +252,8 @@ func (e *Engine) AuditWith(facts org.Facts, cu Custody, now time.Time) ([]findin
 	auditCustody(org.WithGuardFacts(facts, o), stamp, dayKey, add)
 	for _, a := range accounts {
 		s := c.Subject(a.ID)
-		for _, x := range accountChecks(facts, &e.cfg, s, "", dayKey).hits {
-			add(x.ruleID, x.hit)
+		for _, x := range accountChecks(&Account{Facts: facts, Cfg: &e.cfg, Subject: s}, dayKey).hits {
+			add(x.rule, x.hit)
 		}
 	}
 	return out, nil

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 )
 
@@ -49,61 +48,17 @@ func ParseException(v string) (Exception, error) {
 	return Exception{Reference: ref, Expires: t}, nil
 }
 
-// exemptable: rules an exception or a trusted principal can lower. The onboarding report is
-// informational already; failed onboarding is not a protection change.
-func exemptable(ruleID string) bool {
-	if r, ok := rulesByID[ruleID]; ok && r.Group == GroupCustody {
-		return false // custody rules are never lowered (rules.md)
-	}
-	return ruleID != "ONBOARD-REPORT" && ruleID != "ONBOARD-FAILED"
-}
-
-// neverLoweredRules are never lowered by an exception or a trusted principal (with every custody
-// rule, and ROOT-BEYOND-SCP for CloseAccount).
-var neverLoweredRules = []string{
-	"ROOT-ACCESS-KEY-CREATED", "ROOT-MFA-REMOVED", "POSTURE-ROOT-ACCESS-KEYS", "SCP-DELETED",
-	"SCP-POLICY-TYPE-DISABLED", "ACCOUNT-LEFT-ORG", "ROOT-CENTRAL-ACCESS-DISABLED",
-	"EXCEPTION-GRANTED", "TRUSTED-PRINCIPAL-CHANGED", "ROOT-EMAIL-CHANGED", "TRAIL-TAMPERED", "FORWARDER-TAMPERED",
-}
-
-// neverLowered reports whether a finding is never lowered.
-func neverLowered(f *finding.Finding) bool {
-	if slices.Contains(neverLoweredRules, f.Rule) {
-		return true
-	}
-	if r, ok := rulesByID[f.Rule]; ok && r.Group == GroupCustody {
-		return true
-	}
-	return f.Rule == "ROOT-BEYOND-SCP" && f.EventName == "CloseAccount"
-}
-
-// trustLowers reports whether a trusted principal lowers the finding: SCP-DETACHED,
-// SCP-MODIFIED, SCP-IMPERSONATED, SCP-NOT-EFFECTIVE after a move, and the sts:AssumeRoot call of
-// ROOT-SESSION; nothing else.
-func trustLowers(c *Ctx, f *finding.Finding) bool {
-	ev := c.Ev
-	switch f.Rule {
-	case "SCP-DETACHED", "SCP-MODIFIED", "SCP-IMPERSONATED":
-		return true
-	case "SCP-NOT-EFFECTIVE":
-		return orgsEvent(ev, "MoveAccount")
-	case "ROOT-SESSION":
-		return ev.EventSource == cloudtrail.SourceSTS && ev.EventName == "AssumeRoot"
-	}
-	return false
-}
-
 // applyException lowers f to INFORMATIONAL when a trusted principal made a change it may lower,
 // or a valid exception granted by an approver covers it; otherwise it says in the description
 // why an exception tag or a trusted principal did not count. at is the event's time (or the
 // audit's).
-func (e *Engine) applyException(c *Ctx, f *finding.Finding, at time.Time) {
-	if !exemptable(f.Rule) || f.Severity == finding.Informational {
+func (e *Engine) applyException(c *Ctx, r *Rule, f *finding.Finding, at time.Time) {
+	if r.Lower.Exempt || f.Severity == finding.Informational {
 		return
 	}
-	never := neverLowered(f)
+	never := r.Lower.Never || r.Lower.ByException == nil || !r.Lower.ByException(f)
 	var notes []string
-	if !never && trustLowers(c, f) {
+	if !never && r.Lower.ByTrusted != nil && r.Lower.ByTrusted(c.Ev) {
 		if arn, ok := e.trustedActor(c); ok {
 			if why, susp := c.suspension(arn, at); susp {
 				notes = append(notes, "it would have been lowered to INFORMATIONAL as a change by the trusted principal "+arn+", but "+why)
@@ -114,7 +69,7 @@ func (e *Engine) applyException(c *Ctx, f *finding.Finding, at time.Time) {
 		}
 	}
 	if !at.IsZero() {
-		for _, id := range coveredIDs(c, f) {
+		for _, id := range coveredIDs(r, f) {
 			ref, approver, note, ok := e.validException(c, id, at)
 			switch {
 			case !ok:
@@ -207,19 +162,11 @@ func (e *Engine) trustedActor(c *Ctx) (string, bool) {
 	return "", false
 }
 
-// coveredIDs are the resources whose exception covers a finding, exactly what it is about:
-// SCP-DETACHED its policy and target; SCP-MODIFIED, SCP-DELETED and SCP-IMPERSONATED the policy;
-// SCP-MISSING the organization root; every other finding its account. Nothing is inherited from
-// OUs or the root.
-func coveredIDs(c *Ctx, f *finding.Finding) []string {
-	switch f.Rule {
-	case "SCP-DETACHED", "SCP-MISSING":
-		return slices.DeleteFunc(slices.Clone(f.Resources), func(s string) bool { return s == "" })
-	case "SCP-MODIFIED", "SCP-DELETED", "SCP-IMPERSONATED":
-		if len(f.Resources) > 0 && f.Resources[0] != "" {
-			return f.Resources[:1]
-		}
-		return nil
+// coveredIDs are the resources whose exception covers a finding, exactly what it is about: the
+// rule's (Lowering.CoveredBy), else its account. Nothing is inherited from OUs or the root.
+func coveredIDs(r *Rule, f *finding.Finding) []string {
+	if r.Lower.CoveredBy != nil {
+		return r.Lower.CoveredBy(f)
 	}
 	if f.AccountID == "" {
 		return nil

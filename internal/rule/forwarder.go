@@ -8,6 +8,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -30,10 +31,13 @@ const NamePrefix = "rootguard"
 
 const refForwarder = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html"
 
-var forwarderRules = []*Rule{{
-	ID:    ForwarderTampered,
-	Title: "rootguard's own resources changed",
-	Group: GroupCustody,
+var forwarderRule = &Rule{
+	ID:        ForwarderTampered,
+	ASFFTypes: []string{typeBestPractices + ForwarderTampered},
+	Lower:     exempt,
+	Events:    inPart(function.SCPGuard, "tamper", tamperEvents()...),
+	Title:     "rootguard's own resources changed",
+	Group:     GroupCustody,
 	When: "a change to rootguard's own resources by anyone but its deployment role (EventBridge `DisableRule`, `DeleteRule`, `PutRule`, " +
 		"`RemoveTargets`, `PutTargets` on rules named with the rootguard prefix; CloudFormation changes to its stacks and StackSet instances; " +
 		"Lambda, SNS, DynamoDB, KMS changes to its resources in the central account); and in the audit, an account and region whose " +
@@ -43,11 +47,60 @@ var forwarderRules = []*Rule{{
 	Remediation: "The rootguard operators redeploy rootguard (the StackSet instance or the management stack of that account and region) to restore the forwarder, and find out who changed it and why. Attach the rootguard-guard SCP so that only the StackSet execution role can change rootguard's resources in member accounts.",
 	References:  []string{refForwarder, "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html"},
 	eval:        evalForwarderTampered,
-}}
+}
+
+var forwarderRules = []*Rule{forwarderRule}
+
+// tamperPatterns are the changes to rootguard's own resources that FORWARDER-TAMPERED evaluates
+// (scp-guard takes them, forwarded from every account and region): EventBridge rule changes,
+// CloudFormation stack and StackSet changes, and Lambda, SNS, DynamoDB and KMS changes. The
+// patterns cannot test which resource a call names; the rule does (a rootguard name), so other
+// calls reach scp-guard and raise nothing. Lambda records its calls with an API version suffix
+// (UpdateFunctionCode20150331v2), hence prefixes there. The source alone names the service (an
+// aws.* source is written by AWS only), which keeps the patterns under EventBridge's default
+// 2,048-character quota.
+var tamperPatterns = []route.Pattern{
+	{
+		Sources:    []string{"aws.events"},
+		EventNames: []string{"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets"},
+	},
+	{
+		Sources: []string{"aws.cloudformation"},
+		EventNames: []string{"DeleteStack", "UpdateStack", "CreateChangeSet", "ExecuteChangeSet", "SetStackPolicy",
+			"UpdateTerminationProtection", "CancelUpdateStack", "ContinueUpdateRollback", "RollbackStack", "UpdateStackSet",
+			"DeleteStackSet", "CreateStackInstances", "UpdateStackInstances", "DeleteStackInstances", "StopStackSetOperation"},
+	},
+	{
+		Sources: []string{"aws.lambda"},
+		EventNamePrefixes: []string{"DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency",
+			"AddPermission", "RemovePermission", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+			"UpdateEventSourceMapping", "DeleteEventSourceMapping"},
+	},
+	{
+		Sources:    []string{"aws.sns"},
+		EventNames: []string{"DeleteTopic", "SetTopicAttributes", "Subscribe", "Unsubscribe", "AddPermission", "RemovePermission", "PutDataProtectionPolicy"},
+	},
+	{
+		Sources:    []string{"aws.dynamodb"},
+		EventNames: []string{"DeleteTable", "UpdateTable", "UpdateTimeToLive", "UpdateContinuousBackups", "PutResourcePolicy", "DeleteResourcePolicy"},
+	},
+	{
+		Sources:    []string{"aws.kms"},
+		EventNames: []string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteAlias", "UpdateAlias", "CreateGrant"},
+	},
+}
+
+func tamperEvents() []route.Event {
+	out := make([]route.Event, len(tamperPatterns))
+	for i, p := range tamperPatterns {
+		out[i] = route.Event{Pattern: p}
+	}
+	return out
+}
 
 // tamperParams are, per event source, the request parameters that name the resource a call
-// changes. Which calls count is route.TamperPatterns, the one list the routing, the forwarders
-// and this rule share.
+// changes. Which calls count is tamperPatterns, the rule's events: the one list the routing, the
+// forwarders and this rule share.
 var tamperParams = map[string][]string{
 	"events.amazonaws.com":         {"name", "rule"},
 	"cloudformation.amazonaws.com": {"stackName", "stackSetName"},
@@ -57,11 +110,11 @@ var tamperParams = map[string][]string{
 	"kms.amazonaws.com":            {"keyId", "aliasName"},
 }
 
-// tamperCall reports whether an event is one of route.TamperPatterns' calls (the envelope's
+// tamperCall reports whether an event is one of tamperPatterns' calls (the envelope's
 // source is derived from the event source, so bare CloudTrail records are judged alike).
 func tamperCall(ev *cloudtrail.Event) bool {
 	f := route.Fields{Source: "aws." + strings.TrimSuffix(ev.EventSource, ".amazonaws.com"), EventName: ev.EventName}
-	return slices.ContainsFunc(route.TamperPatterns, func(p route.Pattern) bool { return p.Matches(f) })
+	return slices.ContainsFunc(tamperPatterns, func(p route.Pattern) bool { return p.Matches(f) })
 }
 
 // tamperedResource returns the rootguard resource a call changes, or "".
@@ -248,7 +301,7 @@ func (e *Engine) ForwarderAudit(facts org.Facts, states []ForwarderState, now ti
 		default:
 			continue
 		}
-		f := e.finding(c, rulesByID[ForwarderTampered], Hit{
+		f := e.finding(c, forwarderRule, Hit{
 			Severity:  finding.High,
 			AccountID: s.Account,
 			Title:     fmt.Sprintf("rootguard forwarder %s %s in %s", s.Rule, what, s.Region),

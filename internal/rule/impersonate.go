@@ -7,10 +7,13 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 var ruleImpersonated = &Rule{
-	ID:    "SCP-IMPERSONATED",
+	ID:        "SCP-IMPERSONATED",
+	ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "CreatePolicy", "UpdatePolicy", "AttachPolicy")},
+	Lower: Lowering{ByException: always[*finding.Finding], ByTrusted: always[*cloudtrail.Event], CoveredBy: policyOf},
 	Title: "A policy poses as the protection SCP",
 	Group: GroupProtection,
 	When: "`CreatePolicy` of an SCP whose name matches the protection names, `UpdatePolicy` that renames a policy into the names, " +

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 )
 
@@ -28,10 +29,13 @@ func stickyOwnership(current string, a org.Account) (ownership, note string) {
 
 // emailRules are the custody rules of this file.
 var emailRules = []*Rule{{
-	ID:    "ROOT-EMAIL-CHANGED",
-	Title: "Root email changed",
-	Group: GroupCustody,
-	When:  "the root email of an account changes: Account `StartPrimaryEmailUpdate` (requested) or `AcceptPrimaryEmailUpdate` (done), by whoever makes it",
+	ID:        "ROOT-EMAIL-CHANGED",
+	ASFFTypes: []string{"TTPs/Persistence/Root Email Changed", typeRootUsage}, Lower: exempt,
+	// Recorded in the account that makes the call (the management account for a member's email).
+	Events: inPart(function.RootActivity, "", apiCall("account", "StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate")),
+	Title:  "Root email changed",
+	Group:  GroupCustody,
+	When:   "the root email of an account changes: Account `StartPrimaryEmailUpdate` (requested) or `AcceptPrimaryEmailUpdate` (done), by whoever makes it",
 	Severity: "a Stax-owned (or unknown) account whose new email is not on a Stax domain: requested HIGH, done CRITICAL (the account leaves Stax's custody of root); " +
 		"any other change: MEDIUM; failed: LOW",
 	Why: "The root email decides who can recover the root user and whose account it is: moving a Stax-owned account's root email off the Stax-managed domains hands its root to whoever holds the new mailbox. " +

@@ -2,12 +2,14 @@ package rule
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/policy"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 const (
@@ -18,9 +20,25 @@ const (
 
 const protectionRemedy = "Stax restores the protection SCP (re-attach it at the organization root, restore its content or re-enable the SCP policy type) and finds out who made the change and why. If it was a sanctioned guardrail toggle, have an exception approver grant it beforehand next time (TagResource rootguard:exception on the policy or the target)."
 
+// resourcesOf: an exception on any resource the finding names covers it (SCP-DETACHED: the
+// policy and the target; SCP-MISSING: the organization root).
+func resourcesOf(f *finding.Finding) []string {
+	return slices.DeleteFunc(slices.Clone(f.Resources), func(s string) bool { return s == "" })
+}
+
+// policyOf: an exception on the policy the finding names (its first resource) covers it.
+func policyOf(f *finding.Finding) []string {
+	if len(f.Resources) > 0 && f.Resources[0] != "" {
+		return f.Resources[:1]
+	}
+	return nil
+}
+
 var protectionRules = []*Rule{
 	{
-		ID:          "SCP-DETACHED",
+		ID:        "SCP-DETACHED",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DetachPolicy", "AttachPolicy")}, // AttachPolicy resolves it
+		Lower:       Lowering{ByException: always[*finding.Finding], ByTrusted: always[*cloudtrail.Event], CoveredBy: resourcesOf},
 		Title:       "Protection SCP detached",
 		Group:       GroupProtection,
 		When:        "`DetachPolicy` of a protection SCP from the root, an OU or an account",
@@ -31,7 +49,8 @@ var protectionRules = []*Rule{
 		eval:        evalDetached,
 	},
 	{
-		ID:          "SCP-DELETED",
+		ID:        "SCP-DELETED",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DeletePolicy")}, Lower: Lowering{Never: true, CoveredBy: policyOf},
 		Title:       "Protection SCP deleted",
 		Group:       GroupProtection,
 		When:        "`DeletePolicy` of a protection SCP",
@@ -42,7 +61,9 @@ var protectionRules = []*Rule{
 		eval:        evalDeleted,
 	},
 	{
-		ID:    "SCP-MODIFIED",
+		ID:        "SCP-MODIFIED",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "UpdatePolicy")},
+		Lower: Lowering{ByException: always[*finding.Finding], ByTrusted: always[*cloudtrail.Event], CoveredBy: policyOf},
 		Title: "Protection SCP modified",
 		Group: GroupProtection,
 		When:  "`UpdatePolicy` of a protection SCP",
@@ -54,7 +75,8 @@ var protectionRules = []*Rule{
 		eval:        evalModified,
 	},
 	{
-		ID:          "SCP-POLICY-TYPE-DISABLED",
+		ID:        "SCP-POLICY-TYPE-DISABLED",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DisablePolicyType", "EnablePolicyType")}, Lower: neverLowered, // EnablePolicyType resolves it
 		Title:       "SCP policy type disabled",
 		Group:       GroupProtection,
 		When:        "`DisablePolicyType` with `policyType` `SERVICE_CONTROL_POLICY`",
@@ -65,7 +87,9 @@ var protectionRules = []*Rule{
 		eval:        evalPolicyTypeDisabled,
 	},
 	{
-		ID:          "SCP-NOT-EFFECTIVE",
+		ID:        "SCP-NOT-EFFECTIVE",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "MoveAccount")}, Check: checkProtection,
+		Lower:       Lowering{ByException: always[*finding.Finding], ByTrusted: func(ev *cloudtrail.Event) bool { return orgsEvent(ev, "MoveAccount") }},
 		Title:       "Protection SCP not effective on a member account",
 		Group:       GroupProtection,
 		When:        "after `MoveAccount` (for the moved account, at its destination), at onboarding, or in the audit: no root-guarding protection SCP applies to a member account; after `MoveAccount` also when the account keeps a root-guarding protection but loses a protection-named SCP that applied at its source",
@@ -75,19 +99,10 @@ var protectionRules = []*Rule{
 		References:  []string{refSCP, refStaxSCP},
 		eval:        evalMoveAccount,
 	},
+	scpMissing,
 	{
-		ID:          "SCP-MISSING",
-		Title:       "No protection SCP in the organization",
-		Group:       GroupProtection,
-		When:        "audit only: the organization has no root-guarding protection SCP attached anywhere (protection-named decoys are ignored, and named), or SCPs are disabled at the root",
-		Severity:    "CRITICAL",
-		Why:         "The mandatory Stax-Protection SCP is the only control that limits root credentials in member accounts.",
-		Remediation: "Stax enables the SCP policy type at the root and attaches the protection SCP to the organization root.",
-		References:  []string{refSCP, refStaxSCP},
-		AuditOnly:   true,
-	},
-	{
-		ID:          "ACCOUNT-LEFT-ORG",
+		ID:        "ACCOUNT-LEFT-ORG",
+		ASFFTypes: []string{typeDefenseLeft, typeConfigOrg}, Lower: neverLowered, Events: []route.Event{apiCall("organizations", "RemoveAccountFromOrganization", "LeaveOrganization")},
 		Title:       "Account left the organization",
 		Group:       GroupProtection,
 		When:        "`LeaveOrganization` (recorded in the member) or `RemoveAccountFromOrganization`",
@@ -306,4 +321,17 @@ func evalLeft(c *Ctx) []Hit {
 		Title:       fmt.Sprintf("Account %s left the organization", s.Label()),
 		Description: fmt.Sprintf("The %s %s; %s acted %s. Outside the organization it escapes every SCP and the Stax root MFA regime.%s", s.Describe(), how, ev.Actor(), where(ev), failedNote(ev)),
 	}}
+}
+
+var scpMissing = &Rule{
+	ID:        "SCP-MISSING",
+	ASFFTypes: scpTypes, Lower: Lowering{ByException: always[*finding.Finding], CoveredBy: resourcesOf},
+	Title:       "No protection SCP in the organization",
+	Group:       GroupProtection,
+	When:        "audit only: the organization has no root-guarding protection SCP attached anywhere (protection-named decoys are ignored, and named), or SCPs are disabled at the root",
+	Severity:    "CRITICAL",
+	Why:         "The mandatory Stax-Protection SCP is the only control that limits root credentials in member accounts.",
+	Remediation: "Stax enables the SCP policy type at the root and attaches the protection SCP to the organization root.",
+	References:  []string{refSCP, refStaxSCP},
+	AuditOnly:   true,
 }

@@ -148,9 +148,14 @@ func (e *Engine) Restores(o Open, ev *cloudtrail.Event, before org.Facts) bool {
 
 // Resolved returns the finding again, resolved: status resolved, resolvedAt (RFC 3339) and
 // resolvedBy (the id of the event that restored the protection, or finding.ResolvedByAudit).
+// It carries its rule's ASFF types, as when it was raised (an open finding is stored without
+// them).
 func Resolved(f finding.Finding, at, by string) finding.Finding {
 	f.Status, f.ResolvedAt, f.ResolvedBy = finding.StatusResolved, at, by
 	f.Revert = ""
+	if r, ok := ByID(f.Rule); ok && len(f.Types) == 0 {
+		f.Types = r.ASFFTypes
+	}
 	return f
 }
 

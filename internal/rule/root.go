@@ -7,6 +7,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 const (
@@ -102,7 +103,11 @@ func taskPolicyName(arn string) string {
 
 var rootRules = []*Rule{
 	{
-		ID:    "ROOT-SESSION",
+		ID:        "ROOT-SESSION",
+		ASFFTypes: []string{typeRootUsage}, Session: true, Events: []route.Event{apiCall("sts", "AssumeRoot"), anyRootCall},
+		Lower: Lowering{ByException: always[*finding.Finding], ByTrusted: func(ev *cloudtrail.Event) bool {
+			return ev.EventSource == cloudtrail.SourceSTS && ev.EventName == "AssumeRoot"
+		}},
 		Title: "Centralised root session",
 		Group: GroupRoot,
 		When:  "`sts:AssumeRoot` call (finding's account: `requestParameters.targetPrincipal`), or any action inside a centralised root session",
@@ -114,7 +119,8 @@ var rootRules = []*Rule{
 		eval:        evalRootSession,
 	},
 	{
-		ID:          "ROOT-SIGNIN-STAX-MEMBER",
+		ID:        "ROOT-SIGNIN-STAX-MEMBER",
+		ASFFTypes: []string{typeRootUsage}, Lower: exceptionLowers, Events: []route.Event{rootSignIn("ConsoleLogin")},
 		Title:       "Root sign-in to a Stax-owned member account",
 		Group:       GroupRoot,
 		When:        "successful root `ConsoleLogin` to a Stax-owned member account, or to an account of unknown ownership",
@@ -125,7 +131,8 @@ var rootRules = []*Rule{
 		eval:        evalSignIn("ROOT-SIGNIN-STAX-MEMBER"),
 	},
 	{
-		ID:          "ROOT-SIGNIN-NO-MFA",
+		ID:        "ROOT-SIGNIN-NO-MFA",
+		ASFFTypes: []string{typeRootUsage}, Lower: exceptionLowers, Events: []route.Event{rootSignIn("ConsoleLogin")},
 		Title:       "Root sign-in without MFA",
 		Group:       GroupRoot,
 		When:        "successful root `ConsoleLogin` with `additionalEventData.MFAUsed` other than `Yes`",
@@ -136,7 +143,8 @@ var rootRules = []*Rule{
 		eval:        evalSignIn("ROOT-SIGNIN-NO-MFA"),
 	},
 	{
-		ID:          "ROOT-SIGNIN",
+		ID:        "ROOT-SIGNIN",
+		ASFFTypes: []string{typeRootUsage}, Lower: exceptionLowers, Events: []route.Event{rootSignIn("ConsoleLogin")},
 		Title:       "Root sign-in with MFA",
 		Group:       GroupRoot,
 		When:        "successful root `ConsoleLogin` with MFA (Stax-owned management, customer-owned)",
@@ -147,7 +155,8 @@ var rootRules = []*Rule{
 		eval:        evalSignIn("ROOT-SIGNIN"),
 	},
 	{
-		ID:          "ROOT-SIGNIN-FAILED",
+		ID:        "ROOT-SIGNIN-FAILED",
+		ASFFTypes: []string{typeRootUsage, "TTPs/Credential Access/Root Sign-In Failure"}, Lower: exceptionLowers, Events: []route.Event{rootSignIn("ConsoleLogin")},
 		Title:       "Failed root sign-in",
 		Group:       GroupRoot,
 		When:        "failed root `ConsoleLogin`",
@@ -158,7 +167,8 @@ var rootRules = []*Rule{
 		eval:        evalSignIn("ROOT-SIGNIN-FAILED"),
 	},
 	{
-		ID:          "ROOT-PASSWORD-RECOVERY",
+		ID:        "ROOT-PASSWORD-RECOVERY",
+		ASFFTypes: []string{typeRootUsage, "TTPs/Credential Access/Root Password Recovery"}, Lower: exceptionLowers, Events: []route.Event{rootSignIn("PasswordRecoveryRequested", "PasswordRecoveryCompleted")},
 		Title:       "Root password recovery",
 		Group:       GroupRoot,
 		When:        "`PasswordRecoveryRequested` / `PasswordRecoveryCompleted` (source `signin.amazonaws.com`)",
@@ -169,7 +179,8 @@ var rootRules = []*Rule{
 		eval:        evalPasswordRecovery,
 	},
 	{
-		ID:          "ROOT-ACCESS-KEY-CREATED",
+		ID:        "ROOT-ACCESS-KEY-CREATED",
+		ASFFTypes: []string{typeRootUsage, "TTPs/Persistence/Root Access Key Created"}, Lower: neverLowered, Events: []route.Event{anyRootCall},
 		Title:       "Root access key created",
 		Group:       GroupRoot,
 		When:        "root `iam:CreateAccessKey` for the root user itself (no `userName` in the request)",
@@ -180,7 +191,8 @@ var rootRules = []*Rule{
 		eval:        evalAccessKeyCreated,
 	},
 	{
-		ID:          "ROOT-MFA-REMOVED",
+		ID:        "ROOT-MFA-REMOVED",
+		ASFFTypes: []string{typeRootUsage, "TTPs/Defense Evasion/Root MFA Removed"}, Lower: neverLowered, Events: []route.Event{anyRootCall},
 		Title:       "Root MFA removed",
 		Group:       GroupRoot,
 		When:        "root `iam:DeactivateMFADevice` or `iam:DeleteVirtualMFADevice`",
@@ -192,7 +204,8 @@ var rootRules = []*Rule{
 	},
 	beyondSCPRule,
 	{
-		ID:          "ROOT-UNRESTRICTED-ACTION",
+		ID:        "ROOT-UNRESTRICTED-ACTION",
+		ASFFTypes: []string{typeRootUsage}, Lower: exceptionLowers, Session: true, Events: []route.Event{anyRootCall},
 		Title:       "Root action not restricted by the protection SCP",
 		Group:       GroupRoot,
 		When:        "any other root API call in the management account, or in a member account where the protection SCP is not effective",
@@ -203,7 +216,8 @@ var rootRules = []*Rule{
 		eval:        evalRootCall("ROOT-UNRESTRICTED-ACTION"),
 	},
 	{
-		ID:          "ROOT-ACTIVITY",
+		ID:        "ROOT-ACTIVITY",
+		ASFFTypes: []string{typeRootUsage}, Lower: exceptionLowers, Session: true, Events: []route.Event{anyRootCall},
 		Title:       "Root activity in a member account",
 		Group:       GroupRoot,
 		When:        "any other root API call in a member account (e.g. a key created by root for an IAM user)",
@@ -258,8 +272,6 @@ func evalRootSession(c *Ctx) []Hit {
 		Title:       fmt.Sprintf("Centralised root session on %s", s.Label()),
 		Description: fmt.Sprintf("A centralised root session (sts:AssumeRoot) acted on the %s %s. This is the sanctioned path to root tasks, not a root login.%s", s.Describe(), where(ev), failedNote(ev)),
 		Remediation: "No action needed if the session matches an approved AssumeRoot request made from the management account; otherwise find the AssumeRoot call and its caller.",
-		IDParts:     []string{s.ID, sessionKey(ev)},
-		Calls:       []string{callName(ev)},
 	}}
 }
 
@@ -478,8 +490,6 @@ func evalRootCall(id string) func(c *Ctx) []Hit {
 			Description: fmt.Sprintf("The root user (%s) called %s%s in the %s %s. %s", ev.Actor(), callName(ev), detail, s.Describe(), where(ev), text) +
 				failedNote(ev),
 			Remediation: remedy,
-			IDParts:     []string{s.ID, sessionKey(ev)},
-			Calls:       []string{callName(ev)},
 		}}
 	}
 }

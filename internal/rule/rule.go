@@ -9,6 +9,7 @@ import (
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // Group says which events a rule looks at.
@@ -42,10 +43,56 @@ type Rule struct {
 	References []string
 	// AuditOnly: raised only by the audit, never by an event.
 	AuditOnly bool
+	// ASFFTypes are the Security Hub finding types of its findings (namespace/category/
+	// classifier); the finding carries them to the ASFF renderer.
+	ASFFTypes []string
+	// Lower says whether an approved exception or a trusted principal lowers its findings.
+	Lower Lowering
+	// Session: its findings on calls made in a root session are one per session. Their id
+	// derives from the account and the session (the access key, else the source IP and hour),
+	// each call is listed, and a later call of the session is merged into the finding (Merge).
+	Session bool
+	// Events are the events it needs: the routing table (package routing) sends them to the
+	// functions that evaluate its group. None for audit-only and posture-only rules.
+	Events []route.Event
+	// Check is its posture check on one account, run by the audit on every account and at
+	// onboarding on the new one; nil for a rule without one.
+	Check Check
 
 	// eval evaluates one event; nil for audit-only rules.
 	eval func(c *Ctx) []Hit
 }
+
+// Lowering says what may lower a rule's findings to INFORMATIONAL. A rule says exactly one of
+// Exempt, Never and ByException (Validate).
+type Lowering struct {
+	// Exempt: nothing lowers its findings and nothing is said about exceptions (informational
+	// findings, and the custody rules, which watch the levers themselves).
+	Exempt bool
+	// Never: no exception and no trusted principal lowers its findings; a valid exception is
+	// noted as not counting.
+	Never bool
+	// ByException reports whether a valid approved exception lowers a finding (false: the
+	// exception is noted as not counting).
+	ByException func(f *finding.Finding) bool
+	// ByTrusted reports whether a change made by a trusted principal lowers the finding of an
+	// event (nil: never).
+	ByTrusted func(ev *cloudtrail.Event) bool
+	// CoveredBy returns the resources whose exception covers a finding (nil: its account).
+	CoveredBy func(f *finding.Finding) []string
+}
+
+// always is ByException and ByTrusted of rules that they always lower.
+func always[T any](T) bool { return true }
+
+// exceptionLowers: an approved exception lowers the findings; a trusted principal does not.
+var exceptionLowers = Lowering{ByException: always[*finding.Finding]}
+
+// neverLowered: nothing lowers the findings (an exception is noted as not counting).
+var neverLowered = Lowering{Never: true}
+
+// exempt: nothing lowers the findings, and exceptions are not mentioned.
+var exempt = Lowering{Exempt: true}
 
 // Hit is what a rule's evaluation found, before it becomes a finding.
 type Hit struct {

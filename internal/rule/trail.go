@@ -8,6 +8,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 const (
@@ -15,8 +16,12 @@ const (
 	refEventSelectors = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html"
 )
 
+// trailEventNames are the CloudTrail calls that can blind rootguard.
+var trailEventNames = []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"}
+
 var ruleTrailTampered = &Rule{
-	ID:    "TRAIL-TAMPERED",
+	ID:        "TRAIL-TAMPERED",
+	ASFFTypes: []string{typeBestPractices + "TRAIL-TAMPERED"}, Lower: neverLowered, Events: []route.Event{apiCall("cloudtrail", trailEventNames...)},
 	Title: "The trail that feeds rootguard was tampered with",
 	Group: GroupProtection,
 	When: "CloudTrail `StopLogging`, `DeleteTrail`, `UpdateTrail` (turning off multi-region, organization or global service events), " +
@@ -210,13 +215,13 @@ func auditTrails(o org.Organization, stamp string) (Hit, bool) {
 }
 
 // auditCustody runs the organization-level checks on the features and trails the facts hold.
-func auditCustody(o org.Organization, stamp, dayKey string, add func(id string, h Hit)) {
+func auditCustody(o org.Organization, stamp, dayKey string, add func(r *Rule, h Hit)) {
 	if h, ok := auditCentralAccess(o, stamp); ok {
 		h.IDParts = []string{o.ID, dayKey}
-		add("ROOT-CENTRAL-ACCESS-DISABLED", h)
+		add(ruleCentralAccessDisabled, h)
 	}
 	if h, ok := auditTrails(o, stamp); ok {
 		h.IDParts = []string{o.ID, dayKey}
-		add("TRAIL-TAMPERED", h)
+		add(ruleTrailTampered, h)
 	}
 }

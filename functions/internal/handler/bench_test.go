@@ -14,6 +14,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // BenchmarkEvaluate measures the warm per-event latency of the evaluator handler with in-process
@@ -35,7 +36,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		if err != nil {
 			continue
 		}
-		for _, fn := range route.FunctionsFor(Fields(ev)) {
+		for _, fn := range routing.FunctionsFor(Fields(ev)) {
 			byFn[fn] = append(byFn[fn], raw)
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -122,7 +123,7 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 
 // checkRoute refuses an event the function's route does not match (as EventBridge would).
 func (h *Evaluator) checkRoute(ev *cloudtrail.Event) error {
-	r, ok := route.For(h.Function)
+	r, ok := routing.For(h.Function)
 	if !ok {
 		return fmt.Errorf("%s: %w: the function has no route", h.Function, ErrNotRouted)
 	}

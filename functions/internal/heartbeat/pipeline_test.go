@@ -28,6 +28,7 @@ import (
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -160,7 +161,7 @@ type pipeline struct {
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	p := &pipeline{t: t, table: slices.Clone(route.Table), evaluators: map[string]*handler.Evaluator{}, live: &liveFacts{},
+	p := &pipeline{t: t, table: slices.Clone(routing.Table), evaluators: map[string]*handler.Evaluator{}, live: &liveFacts{},
 		sns: &snsFake{}, hub: &hubFake{}, errs: map[string][]error{}}
 	now := func() time.Time { return p.clock }
 	recorder := func(fn string) *metric.Recorder {

@@ -122,7 +122,7 @@ func (h *Handler) roundTrip(log *slog.Logger, raw []byte) error {
 	d := ev.Detail
 	fields := route.Fields{Source: ev.Source, DetailType: ev.DetailType, EventSource: d.EventSource, EventName: d.EventName,
 		UserIdentityType: d.UserIdentity.Type, RequestName: d.RequestParameters.Name}
-	r, _ := route.For(route.Heartbeat)
+	r, _ := route.OwnFor(route.Heartbeat)
 	rt := h.RoundTrip
 	var why string
 	switch {

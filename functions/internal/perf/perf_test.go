@@ -25,6 +25,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
@@ -367,7 +368,7 @@ func routedSamples(b *testing.B) map[string][][]byte {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, fn := range route.FunctionsFor(handler.Fields(ev)) {
+			for _, fn := range routing.FunctionsFor(handler.Fields(ev)) {
 				routed[fn] = append(routed[fn], raw)
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -35,7 +35,7 @@ func RuleName(route string) string { return RulePrefix + route }
 // forwarded route.
 func RuleNames() []string {
 	var out []string
-	for _, r := range route.Table {
+	for _, r := range routing.Table {
 		if r.Forwarded {
 			out = append(out, RuleName(r.Name()))
 		}

@@ -1,9 +1,11 @@
-package route
+package routing
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // TestOnlyAWSSources: every CloudTrail pattern admits only sources AWS writes (exact aws.*
@@ -15,8 +17,8 @@ func TestOnlyAWSSources(t *testing.T) {
 		for i, p := range r.Patterns {
 			at := fmt.Sprintf("%s pattern %d", r.Function, i)
 			if p.Canary {
-				if len(p.Sources) != 1 || p.Sources[0] != CanarySource || len(p.SourcePrefixes) > 0 {
-					t.Errorf("%s: a canary pattern takes sources %v %v, want only %s", at, p.Sources, p.SourcePrefixes, CanarySource)
+				if len(p.Sources) != 1 || p.Sources[0] != route.CanarySource || len(p.SourcePrefixes) > 0 {
+					t.Errorf("%s: a canary pattern takes sources %v %v, want only %s", at, p.Sources, p.SourcePrefixes, route.CanarySource)
 				}
 				continue
 			}
@@ -24,13 +26,13 @@ func TestOnlyAWSSources(t *testing.T) {
 				t.Errorf("%s: no source filter: any source would match", at)
 			}
 			for _, s := range p.Sources {
-				if !strings.HasPrefix(s, AWSSource) {
+				if !strings.HasPrefix(s, route.AWSSource) {
 					t.Errorf("%s: source %q is not an AWS source", at, s)
 				}
 			}
 			for _, s := range p.SourcePrefixes {
-				if s != AWSSource {
-					t.Errorf("%s: source prefix %q, want %q", at, s, AWSSource)
+				if s != route.AWSSource {
+					t.Errorf("%s: source prefix %q, want %q", at, s, route.AWSSource)
 				}
 			}
 		}
@@ -41,18 +43,18 @@ func TestOnlyAWSSources(t *testing.T) {
 // detail-type and a root identity) and look-alikes of the AWS prefix reach no function.
 func TestForgedSourcesReachNothing(t *testing.T) {
 	for _, src := range []string{"acme.forged", "", "aws", "AWS.iam", "notaws.iam", "rootguard", "xaws.signin"} {
-		for _, f := range []Fields{
-			{Source: src, DetailType: apiCall, EventSource: "iam.amazonaws.com", EventName: "CreateUser", UserIdentityType: "Root"},
-			{Source: src, DetailType: SignInDetailTypes[0], EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", UserIdentityType: "Root"},
-			{Source: src, DetailType: apiCall, EventSource: "organizations.amazonaws.com", EventName: "DetachPolicy", UserIdentityType: "AssumedRole"},
+		for _, f := range []route.Fields{
+			{Source: src, DetailType: route.APICall, EventSource: "iam.amazonaws.com", EventName: "CreateUser", UserIdentityType: "Root"},
+			{Source: src, DetailType: route.SignInDetailTypes[0], EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", UserIdentityType: "Root"},
+			{Source: src, DetailType: route.APICall, EventSource: "organizations.amazonaws.com", EventName: "DetachPolicy", UserIdentityType: "AssumedRole"},
 		} {
 			if fns := FunctionsFor(f); len(fns) > 0 {
 				t.Errorf("%+v reaches %v", f, fns)
 			}
 		}
 	}
-	genuine := Fields{Source: "aws.s3", DetailType: apiCall, EventSource: "s3.amazonaws.com", EventName: "DeleteBucketPolicy", UserIdentityType: "Root"}
-	if fns := FunctionsFor(genuine); len(fns) != 1 || fns[0] != RootActivity {
+	genuine := route.Fields{Source: "aws.s3", DetailType: route.APICall, EventSource: "s3.amazonaws.com", EventName: "DeleteBucketPolicy", UserIdentityType: "Root"}
+	if fns := FunctionsFor(genuine); len(fns) != 1 || fns[0] != route.RootActivity {
 		t.Errorf("a genuine root S3 call reaches %v, want root-activity", fns)
 	}
 }
