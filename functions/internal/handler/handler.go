@@ -222,10 +222,11 @@ func envelopeID(raw []byte) string {
 // never fails: what is still unreadable afterwards is reported by the engine as
 // POSTURE-UNVERIFIED.
 func (h *Evaluator) settle(ctx context.Context, facts org.Facts, ev *cloudtrail.Event) {
-	id := onboardedAccount(ev)
-	if id == "" {
+	ch := org.ChangeOf(ev)
+	if ch.Kind != org.AccountJoined || ch.Account == "" {
 		return
 	}
+	id := ch.Account
 	now := h.Now
 	if now == nil {
 		now = time.Now
@@ -268,26 +269,6 @@ func (h *Evaluator) settle(ctx context.Context, facts org.Facts, ev *cloudtrail.
 		}
 		wait = min(wait*2, 10*time.Second)
 	}
-}
-
-// onboardedAccount is the account a successful onboarding event names ("" for other events).
-func onboardedAccount(ev *cloudtrail.Event) string {
-	d := ev.ServiceEventDetails
-	switch {
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "CreateAccountResult":
-		if d != nil && d.CreateAccountStatus != nil && d.CreateAccountStatus.State == "SUCCEEDED" {
-			return d.CreateAccountStatus.AccountID
-		}
-	case ev.EventSource == cloudtrail.SourceControlTower && ev.EventName == "CreateManagedAccount":
-		if d != nil && d.CreateManagedAccountStatus != nil && d.CreateManagedAccountStatus.State == "SUCCEEDED" && d.CreateManagedAccountStatus.Account != nil {
-			return d.CreateManagedAccountStatus.Account.ID
-		}
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "AcceptHandshake":
-		if !ev.Failed() {
-			return ev.AccountID()
-		}
-	}
-	return ""
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
