@@ -24,7 +24,7 @@ var wantKinds = map[string]ChangeKind{
 	"organizations/DeletePolicy": PolicyDeleted, "organizations/EnablePolicyType": PolicyTypeEnabled,
 	"organizations/DisablePolicyType": PolicyTypeDisabled, "organizations/MoveAccount": AccountMoved,
 	"organizations/CreateAccountResult": AccountJoined, "organizations/AcceptHandshake": AccountJoined,
-	"controltower/CreateManagedAccount":            AccountJoined,
+	"controltower/CreateManagedAccount":           AccountJoined,
 	"organizations/RemoveAccountFromOrganization": AccountLeft, "organizations/LeaveOrganization": AccountLeft,
 	"organizations/CloseAccount": AccountClosed, "organizations/DeleteOrganizationalUnit": OUDeleted,
 	"organizations/TagResource": ResourceTagged, "organizations/UntagResource": ResourceUntagged,
