@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rootguard/rootguard/infra/eventpattern"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -227,8 +229,24 @@ func mustHandle(ev map[string]any) []string {
 	if source == "iam.amazonaws.com" && kind == "AwsApiCall" && slices.Contains(trustIAMCalls, name) {
 		out = append(out, route.SCPGuard)
 	}
+	// Organization facts: every function that caches them takes the events whose change
+	// (org.ChangeOf) drops them (awsorg.Facts.Invalidate), whoever made them, failed ones too.
+	if changesCachedFacts(source, name, kind) {
+		out = append(out, route.RootActivity, route.SCPGuard, route.Onboarding)
+	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
+}
+
+// changesCachedFacts reports whether an event of this source, name and CloudTrail event type is
+// one whose change the functions' cached organization facts drop.
+func changesCachedFacts(source, name, kind string) bool {
+	if kind != "AwsApiCall" && kind != "AwsServiceEvent" {
+		return false
+	}
+	return slices.ContainsFunc(org.ChangeEvents(), func(ce org.ChangeEvent) bool {
+		return ce.EventSource == source && ce.EventName == name && awsorg.Invalidates(ce.Kind)
+	})
 }
 
 // trustIAMCalls are the IAM calls of TRUSTED-PRINCIPAL-CHANGED (rules.md).
@@ -270,6 +288,10 @@ func noneMayReach(folder string, ev map[string]any) []string {
 	owners, _ := folderOwners(folder)
 	if get(ev, "detail", "userIdentity", "type") == "Root" {
 		owners = append(owners, route.RootActivity)
+	}
+	str := func(path ...any) string { s, _ := get(ev, path...).(string); return s }
+	if changesCachedFacts(str("detail", "eventSource"), str("detail", "eventName"), str("detail", "eventType")) {
+		owners = append(owners, route.RootActivity, route.SCPGuard, route.Onboarding) // to drop cached facts
 	}
 	if name, _ := get(ev, "detail", "eventName").(string); get(ev, "detail", "eventSource") == "iam.amazonaws.com" && slices.Contains(trustIAMCalls, name) {
 		owners = append(owners, route.SCPGuard) // it may change a trusted principal: scp-guard looks

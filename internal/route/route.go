@@ -70,6 +70,10 @@ type Pattern struct {
 	// EventNamePrefixes are detail.eventName prefixes; an event name matches when it equals one
 	// of EventNames or starts with one of these (Lambda's versioned names).
 	EventNamePrefixes []string
+	// FactsOnly: the function takes these events only to drop the organization facts they change
+	// from its cache; it evaluates no rule on them (FactChangePatterns, Evaluates). They are
+	// forwarded once, whichever function's route holds them (Forwarding).
+	FactsOnly bool
 }
 
 // AWSSource is the source prefix of every event AWS writes; EventBridge refuses it in PutEvents.
@@ -122,8 +126,9 @@ var TrustEventNames = []string{
 // OnboardingEventNames are the events onboarding evaluates.
 var OnboardingEventNames = []string{"CreateAccountResult", "CreateManagedAccount", "AcceptHandshake"}
 
-// Table is the routing table.
-var Table = []Route{
+// Table is the routing table; each evaluating function's first route also takes the events that
+// change the organization facts it caches (withFacts).
+var Table = withFacts([]Route{
 	{
 		Function:  RootActivity,
 		Forwarded: true,
@@ -264,7 +269,7 @@ var Table = []Route{
 			FromManagement: true,
 		}},
 	},
-}
+})
 
 // HeartbeatParameter is the SSM parameter the heartbeat writes in every forwarded region of the
 // management account (the end-to-end CloudTrail canary, package canary).

@@ -103,6 +103,14 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 		h.refuse(ev.ID(), err)
 		return err
 	}
+	if !route.Evaluates(h.Function, Fields(ev)) {
+		// Taken only for the organization facts it changes (route.FactChangePatterns): the
+		// function drops them from its cache and evaluates none of its rules.
+		h.Facts.Invalidate(ev)
+		h.Log.Info("cached facts dropped", "eventId", ev.ID(), "eventName", ev.EventName, "accountId", ev.AccountID(),
+			"change", org.ChangeOf(ev).Kind.String())
+		return nil
+	}
 	facts := h.factsFor(ctx, ev)
 	if h.OnboardingWait > 0 {
 		h.settle(ctx, facts, ev)
