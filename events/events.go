@@ -39,6 +39,9 @@ const (
 	BlindOrgFile = "org.blind.json" // the same organization, blind (README: "The organization")
 )
 
+// NotesFile is the optional note in a rule's folder on what its samples show (not a sample).
+const NotesFile = "README.md"
+
 // Forged is the folder of events AWS did not write: its files are named none.<slug>.json (they
 // must raise nothing) and the folder names no rule.
 const Forged = "forged"
@@ -76,6 +79,9 @@ func All() ([]Sample, error) {
 	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.Contains(p, "/") {
 			return err // the top-level files are the organizations, not samples
+		}
+		if path.Base(p) == NotesFile {
+			return nil // what a folder's samples show, not a sample
 		}
 		s, err := Load(p)
 		if err != nil {

@@ -80,15 +80,14 @@ func CentralPattern(r route.Route, centralAccount string, managementAccount ...s
 	return anyOf(out)
 }
 
-// ForwardPattern returns the pattern of a forwarding rule of a route: its patterns without the
-// heartbeat's (canaries are put on the central bus directly, never forwarded). It is nil when
+// ForwardPattern returns the pattern of a forwarding rule of a route (route.Forwarding): its
+// patterns without the heartbeat's (canaries are put on the central bus directly, never
+// forwarded), and of its fact-change patterns only what no other rule forwards. It is nil when
 // nothing of the route is forwarded.
 func ForwardPattern(r route.Route) map[string]any {
 	var out []map[string]any
-	for _, p := range r.Patterns {
-		if !p.Canary {
-			out = append(out, EventPattern(p))
-		}
+	for _, p := range routing.Forwarding(r) {
+		out = append(out, EventPattern(p))
 	}
 	return anyOf(out)
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/infra/eventpattern"
+	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
@@ -60,7 +62,18 @@ func mustHandle(ev map[string]any) []string {
 		UserIdentityType: str("detail", "userIdentity", "type"), RequestName: str("detail", "requestParameters", "name"),
 	})
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
+}
+
+// changesCachedFacts reports whether an event of this source, name and CloudTrail event type is
+// one whose change the functions' cached organization facts drop.
+func changesCachedFacts(source, name, kind string) bool {
+	if kind != "AwsApiCall" && kind != "AwsServiceEvent" {
+		return false
+	}
+	return slices.ContainsFunc(org.ChangeEvents(), func(ce org.ChangeEvent) bool {
+		return ce.EventSource == source && ce.EventName == name && awsorg.Invalidates(ce.Kind)
+	})
 }
 
 // folderOwners are the functions that raise a folder's rule (routing.Owners): one of them must
@@ -86,10 +99,14 @@ func noneMayReach(folder string, ev map[string]any) []string {
 	if get(ev, "detail", "userIdentity", "type") == "Root" {
 		owners = append(owners, route.RootActivity)
 	}
+	str := func(path ...any) string { s, _ := get(ev, path...).(string); return s }
+	if changesCachedFacts(str("detail", "eventSource"), str("detail", "eventName"), str("detail", "eventType")) {
+		owners = append(owners, route.RootActivity, route.SCPGuard, route.Onboarding) // to drop cached facts
+	}
 	trust, _ := rule.ByID("TRUSTED-PRINCIPAL-CHANGED")
-	if name, _ := get(ev, "detail", "eventName").(string); get(ev, "detail", "eventSource") == "iam.amazonaws.com" &&
+	if name := str("detail", "eventName"); str("detail", "eventSource") == "iam.amazonaws.com" &&
 		slices.ContainsFunc(trust.Events, func(e route.Event) bool { return slices.Contains(e.EventNames, name) }) {
-		owners = append(owners, route.SCPGuard)
+		owners = append(owners, route.SCPGuard) // it may change a trusted principal: scp-guard looks
 	}
 	return owners
 }

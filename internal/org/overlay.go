@@ -12,7 +12,7 @@ import (
 // Overlay is Facts over a base (a snapshot) that applies the effect of each successful
 // Organizations event it is shown, so that a replay sees the organization as the events leave
 // it: detached and attached policies, renamed or rewritten policies (remembered after deletion),
-// the SCP policy type state, moved, created, joined and departed accounts. It is not safe for
+// the SCP policy type state, tags, moved, created, joined and departed accounts, root emails. It is not safe for
 // concurrent use.
 type Overlay struct {
 	base       Facts
@@ -44,83 +44,54 @@ func NewOverlay(base Facts) *Overlay {
 	}
 }
 
-// Apply records the effect of one event on the organization. Failed calls change nothing.
+// Apply records the effect of one event on the organization (ChangeOf). Failed calls change
+// nothing.
 func (o *Overlay) Apply(ev *cloudtrail.Event) {
-	if ev.Failed() {
-		return
-	}
-	switch ev.EventSource {
-	case cloudtrail.SourceOrganizations:
-	case cloudtrail.SourceControlTower:
-		if ev.EventName == "CreateManagedAccount" && ev.ServiceEventDetails != nil {
-			if d := ev.ServiceEventDetails.CreateManagedAccountStatus; d != nil && d.State == "SUCCEEDED" && d.Account != nil {
-				parent := ""
-				if d.OrganizationalUnit != nil {
-					parent = d.OrganizationalUnit.ID
-				}
-				o.join(d.Account.ID, d.Account.Name, parent)
-			}
-		}
-		return
-	case cloudtrail.SourceAccount:
-		o.applyAccount(ev)
-		return
-	default:
-		return
-	}
-	p := ev.Param
-	switch ev.EventName {
-	case "DetachPolicy":
-		o.setAttached(p("targetId"), p("policyId"), false)
-	case "AttachPolicy":
-		o.setAttached(p("targetId"), p("policyId"), true)
-	case "DeletePolicy":
-		o.deleted[p("policyId")] = true
-	case "UpdatePolicy":
-		pol, err := o.Policy(p("policyId"))
+	c := ChangeOf(ev)
+	switch c.Kind {
+	case PolicyDetached:
+		o.setAttached(c.Target, c.Policy, false)
+	case PolicyAttached:
+		o.setAttached(c.Target, c.Policy, true)
+	case PolicyDeleted:
+		o.deleted[c.Policy] = true
+	case PolicyUpdated:
+		pol, err := o.Policy(c.Policy)
 		if err != nil {
-			pol = Policy{ID: p("policyId"), Type: PolicyTypeSCP}
+			pol = Policy{ID: c.Policy, Type: PolicyTypeSCP}
 		}
-		if v := p("name"); v != "" {
-			pol.Name = v
+		if c.Name != "" {
+			pol.Name = c.Name
 		}
-		if v := p("content"); v != "" {
-			pol.Content = &v
+		if c.Content != nil && *c.Content != "" {
+			pol.Content = c.Content
 		}
 		o.policies[pol.ID] = pol
-	case "CreatePolicy":
-		if pol, ok := CreatedPolicy(ev); ok {
-			o.policies[pol.ID] = pol
-			delete(o.deleted, pol.ID)
-		}
-	case "DisablePolicyType":
-		if p("policyType") == PolicyTypeSCP {
+	case PolicyCreated:
+		o.policies[c.Policy] = c.Created
+		delete(o.deleted, c.Policy)
+	case PolicyTypeDisabled:
+		if c.PolicyType == PolicyTypeSCP {
 			f := false
 			o.scpEnabled = &f
 			o.scpCleared = true
 			o.attached = map[string]map[string]bool{}
 		}
-	case "EnablePolicyType":
-		if p("policyType") == PolicyTypeSCP {
+	case PolicyTypeEnabled:
+		if c.PolicyType == PolicyTypeSCP {
 			t := true
 			o.scpEnabled = &t
 		}
-	case "TagResource", "UntagResource":
-		o.applyTags(ev)
-	case "MoveAccount":
-		o.parents[p("accountId")] = p("destinationParentId")
-	case "RemoveAccountFromOrganization":
-		o.gone[p("accountId")] = true
-	case "LeaveOrganization":
-		o.gone[ev.AccountID()] = true
-	case "AcceptHandshake":
-		o.join(ev.AccountID(), "", "")
-	case "CreateAccountResult":
-		if ev.ServiceEventDetails != nil {
-			if d := ev.ServiceEventDetails.CreateAccountStatus; d != nil && d.State == "SUCCEEDED" {
-				o.join(d.AccountID, d.AccountName, "")
-			}
-		}
+	case ResourceTagged, ResourceUntagged:
+		o.applyTags(c)
+	case AccountMoved:
+		o.parents[c.Account] = c.Destination
+	case AccountLeft:
+		o.gone[c.Account] = true
+	case AccountJoined:
+		o.join(c.Account, c.AccountName, c.Parent)
+	case RootEmailChanged:
+		o.applyEmail(c.Email)
 	}
 }
 
@@ -139,9 +110,6 @@ func (o *Overlay) join(id, name, parent string) {
 		if org, err := o.base.Organization(); err == nil {
 			parent = org.RootID
 		}
-	}
-	if name == "****" {
-		name = ""
 	}
 	o.added[id] = Account{ID: id, Name: name, ParentID: parent}
 }

@@ -1,45 +1,26 @@
 package org
 
-import (
-	"encoding/json"
-	"maps"
+import "maps"
 
-	"github.com/rootguard/rootguard/internal/cloudtrail"
-)
-
-// applyTags records a successful Organizations TagResource (requestParameters.resourceId and
-// tags[{key,value}]) or UntagResource (tagKeys).
-func (o *Overlay) applyTags(ev *cloudtrail.Event) {
-	id := ev.Param("resourceId")
-	if id == "" {
+// applyTags records a TagResource (tags set) or UntagResource (keys removed).
+func (o *Overlay) applyTags(c Change) {
+	if c.Resource == "" {
 		return
 	}
 	if o.tags == nil {
 		o.tags = map[string]map[string]*string{}
 	}
-	set := o.tags[id]
+	set := o.tags[c.Resource]
 	if set == nil {
 		set = map[string]*string{}
-		o.tags[id] = set
+		o.tags[c.Resource] = set
 	}
-	if ev.EventName == "UntagResource" {
-		var keys []string
-		if json.Unmarshal(ev.RequestParameters["tagKeys"], &keys) == nil {
-			for _, k := range keys {
-				set[k] = nil
-			}
-		}
-		return
+	for _, k := range c.TagKeys {
+		set[k] = nil
 	}
-	var tags []struct {
-		Key   string `json:"key"`
-		Value string `json:"value"`
-	}
-	if json.Unmarshal(ev.RequestParameters["tags"], &tags) == nil {
-		for _, t := range tags {
-			v := t.Value
-			set[t.Key] = &v
-		}
+	for _, t := range c.Tags {
+		v := t.Value
+		set[t.Key] = &v
 	}
 }
 

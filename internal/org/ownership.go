@@ -126,10 +126,9 @@ func (o *Overlay) withOwner(a Account) Account {
 	return a
 }
 
-// applyAccount records a successful root email change.
-func (o *Overlay) applyAccount(ev *cloudtrail.Event) {
-	c, ok := EmailChangeOf(ev)
-	if !ok || !c.Done || c.NewEmail == "" || c.AccountID == "" {
+// applyEmail records a root email change that was done (AcceptPrimaryEmailUpdate).
+func (o *Overlay) applyEmail(c EmailChange) {
+	if !c.Done || c.NewEmail == "" || c.AccountID == "" {
 		return
 	}
 	o.SetRootEmail(c.AccountID, c.NewEmail)

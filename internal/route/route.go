@@ -72,6 +72,10 @@ type Pattern struct {
 	// EventNamePrefixes are detail.eventName prefixes; an event name matches when it equals one
 	// of EventNames or starts with one of these (Lambda's versioned names).
 	EventNamePrefixes []string
+	// FactsOnly: the function takes these events only to drop the organization facts they change
+	// from its cache; it evaluates no rule on them (FactChangePatterns, Evaluates). They are
+	// forwarded once, whichever function's route holds them (Forwarding).
+	FactsOnly bool
 }
 
 // AWSSource is the source prefix of every event AWS writes; EventBridge refuses it in PutEvents.

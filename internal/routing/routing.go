@@ -16,7 +16,16 @@ import (
 
 // Table is the routing table: the routes of every function, in the function table's order, a
 // function's first route ("" part) before its further ones.
-var Table = Derive(rule.Catalogue(), function.Table, route.Own)
+// Each evaluating function's first route also takes the events that change the organization
+// facts it caches (route.WithFacts).
+var Table = route.WithFacts(Derive(rule.Catalogue(), function.Table, route.Own))
+
+// Forwarding returns the patterns of a route's forwarding rule (route.Forwarding on Table).
+func Forwarding(r route.Route) []route.Pattern { return route.Forwarding(Table, r) }
+
+// Evaluates reports whether a function evaluates its rules on an event, rather than only dropping
+// the cached facts it changes (route.Evaluates on Table).
+func Evaluates(fn string, f route.Fields) bool { return route.Evaluates(Table, fn, f) }
 
 // For returns a function's routes as one route (their patterns together), or false.
 func For(fn string) (route.Route, bool) { return route.Merged(Table, fn) }

@@ -42,8 +42,13 @@ func TestEveryEvaluatorHasARoute(t *testing.T) {
 	}
 }
 
-// TestGuardEventsReachSCPGuard: the IAM and CloudTrail calls of the guard rules reach scp-guard,
-// and their harmless neighbours (turning a feature on, starting logging) reach nothing.
+// evaluators are the functions that evaluate their rules on an event (not only drop facts).
+func evaluators(f route.Fields) []string {
+	return slices.DeleteFunc(FunctionsFor(f), func(fn string) bool { return !Evaluates(fn, f) })
+}
+
+// TestGuardEventsReachSCPGuard: the IAM and CloudTrail calls of the guard rules reach scp-guard's
+// rules, and their harmless neighbours (turning a feature on, starting logging) reach no rule.
 func TestGuardEventsReachSCPGuard(t *testing.T) {
 	for _, tc := range []struct {
 		source, eventSource, name string
@@ -59,7 +64,7 @@ func TestGuardEventsReachSCPGuard(t *testing.T) {
 		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{route.SCPGuard}},
 	} {
 		f := route.Fields{Source: tc.source, DetailType: "AWS API Call via CloudTrail", EventSource: tc.eventSource, EventName: tc.name, UserIdentityType: "AssumedRole"}
-		if got := FunctionsFor(f); !slices.Equal(got, tc.want) {
+		if got := evaluators(f); !slices.Equal(got, tc.want) {
 			t.Errorf("%s is routed to %v, want %v", tc.name, got, tc.want)
 		}
 	}

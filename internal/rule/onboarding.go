@@ -50,34 +50,12 @@ var onboardingRules = []*Rule{
 	},
 }
 
-// onboardedAccount returns the account an onboarding event is about, its parent when the event
-// says, and whether the event is an onboarding success.
-func onboardedAccount(ev *cloudtrail.Event) (account, parent string, ok bool) {
-	switch {
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "CreateAccountResult":
-		if d := ev.ServiceEventDetails; d != nil && d.CreateAccountStatus != nil && d.CreateAccountStatus.State == "SUCCEEDED" {
-			return d.CreateAccountStatus.AccountID, "", d.CreateAccountStatus.AccountID != ""
-		}
-	case ev.EventSource == cloudtrail.SourceControlTower && ev.EventName == "CreateManagedAccount":
-		if d := ev.ServiceEventDetails; d != nil && d.CreateManagedAccountStatus != nil && d.CreateManagedAccountStatus.State == "SUCCEEDED" && d.CreateManagedAccountStatus.Account != nil {
-			if ou := d.CreateManagedAccountStatus.OrganizationalUnit; ou != nil {
-				parent = ou.ID
-			}
-			return d.CreateManagedAccountStatus.Account.ID, parent, d.CreateManagedAccountStatus.Account.ID != ""
-		}
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "AcceptHandshake":
-		if !ev.Failed() {
-			return ev.AccountID(), "", true
-		}
-	}
-	return "", "", false
-}
-
 func evalOnboarding(c *Ctx) []Hit {
-	account, parent, ok := onboardedAccount(c.Ev)
-	if !ok {
+	ch := org.ChangeOf(c.Ev)
+	if ch.Kind != org.AccountJoined || ch.Account == "" {
 		return nil
 	}
+	account, parent := ch.Account, ch.Parent
 	s := c.Subject(account)
 	if parent == "" {
 		if ps, err := c.Facts.Parents(account); err == nil && len(ps) > 0 {

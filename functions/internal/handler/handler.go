@@ -104,6 +104,14 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 		h.refuse(ev.ID(), err)
 		return err
 	}
+	if !routing.Evaluates(h.Function, Fields(ev)) {
+		// Taken only for the organization facts it changes (route.FactChangePatterns): the
+		// function drops them from its cache and evaluates none of its rules.
+		h.Facts.Invalidate(ev)
+		h.Log.Info("cached facts dropped", "eventId", ev.ID(), "eventName", ev.EventName, "accountId", ev.AccountID(),
+			"change", org.ChangeOf(ev).Kind.String())
+		return nil
+	}
 	facts := h.factsFor(ctx, ev)
 	if h.OnboardingWait > 0 {
 		h.settle(ctx, facts, ev)
@@ -223,10 +231,11 @@ func envelopeID(raw []byte) string {
 // never fails: what is still unreadable afterwards is reported by the engine as
 // POSTURE-UNVERIFIED.
 func (h *Evaluator) settle(ctx context.Context, facts org.Facts, ev *cloudtrail.Event) {
-	id := onboardedAccount(ev)
-	if id == "" {
+	ch := org.ChangeOf(ev)
+	if ch.Kind != org.AccountJoined || ch.Account == "" {
 		return
 	}
+	id := ch.Account
 	now := h.Now
 	if now == nil {
 		now = time.Now
@@ -269,26 +278,6 @@ func (h *Evaluator) settle(ctx context.Context, facts org.Facts, ev *cloudtrail.
 		}
 		wait = min(wait*2, 10*time.Second)
 	}
-}
-
-// onboardedAccount is the account a successful onboarding event names ("" for other events).
-func onboardedAccount(ev *cloudtrail.Event) string {
-	d := ev.ServiceEventDetails
-	switch {
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "CreateAccountResult":
-		if d != nil && d.CreateAccountStatus != nil && d.CreateAccountStatus.State == "SUCCEEDED" {
-			return d.CreateAccountStatus.AccountID
-		}
-	case ev.EventSource == cloudtrail.SourceControlTower && ev.EventName == "CreateManagedAccount":
-		if d != nil && d.CreateManagedAccountStatus != nil && d.CreateManagedAccountStatus.State == "SUCCEEDED" && d.CreateManagedAccountStatus.Account != nil {
-			return d.CreateManagedAccountStatus.Account.ID
-		}
-	case ev.EventSource == cloudtrail.SourceOrganizations && ev.EventName == "AcceptHandshake":
-		if !ev.Failed() {
-			return ev.AccountID()
-		}
-	}
-	return ""
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

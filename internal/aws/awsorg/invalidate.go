@@ -24,13 +24,9 @@ var rootCredentialEvents = []string{
 // change. A failed call changed nothing and drops nothing. Calling it twice with the same event
 // is harmless.
 //
-// What each event drops: AttachPolicy/DetachPolicy the target's attachments;
-// Enable/DisablePolicyType the organization (SCP state) and every attachment; MoveAccount the
-// account's parents (re-seeded from the destination when its chain is known; the old and new
-// parents' own facts do not change); Remove/LeaveOrganization, CloseAccount, AcceptHandshake
-// and Control Tower CreateManagedAccount the account's facts; DeleteOrganizationalUnit the OU's;
-// TagResource/UntagResource the resource's tags; a root credential change (IAM keys, password,
-// MFA or certificates of the root user, a completed password recovery) the account's root state.
+// What each change (org.ChangeOf) drops is in invalidators; a root credential change (IAM keys,
+// password, MFA or certificates of the root user, a completed password recovery) drops the
+// account's root state.
 func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 	if ev == nil {
 		return
@@ -44,53 +40,17 @@ func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 		f.last = id
 	}
 	f.applyChanges()
-	f.noteEmailChange(ev)
+	f.email = nil
 	if ev.Failed() {
 		return
 	}
-	p := ev.Param
+	if c := org.ChangeOf(ev); c.Kind != org.NoChange {
+		if drop := invalidators[c.Kind]; drop != nil {
+			drop(f, c, ev)
+		}
+		return
+	}
 	switch ev.EventSource {
-	case cloudtrail.SourceOrganizations:
-		switch ev.EventName {
-		case "AttachPolicy", "DetachPolicy":
-			delete(f.cache, keyAttached(p("targetId")))
-		case "UpdatePolicy":
-			ch := &policyChange{eventID: ev.ID()}
-			if v := p("name"); v != "" {
-				ch.name = &v
-			}
-			if ev.HasParam("content") {
-				v := p("content")
-				ch.content = &v
-			}
-			f.pin(p("policyId"), ch)
-		case "DeletePolicy":
-			f.pin(p("policyId"), &policyChange{deleted: true, eventID: ev.ID()})
-		case "EnablePolicyType", "DisablePolicyType":
-			if pt := p("policyType"); pt == "" || pt == org.PolicyTypeSCP {
-				delete(f.cache, keyOrganization)
-				f.dropPrefix(keyAttached(""))
-			}
-		case "MoveAccount":
-			f.moved(p("accountId"), p("destinationParentId"))
-		case "RemoveAccountFromOrganization", "CloseAccount":
-			f.dropAccount(p("accountId"))
-		case "LeaveOrganization", "AcceptHandshake":
-			f.dropAccount(ev.AccountID())
-		case "DeleteOrganizationalUnit":
-			id := p("organizationalUnitId")
-			delete(f.cache, keyParents(id))
-			delete(f.cache, keyAttached(id))
-			delete(f.cache, keyTags(id))
-		case "TagResource", "UntagResource":
-			delete(f.cache, keyTags(p("resourceId")))
-		}
-	case cloudtrail.SourceControlTower:
-		if ev.EventName == "CreateManagedAccount" && ev.ServiceEventDetails != nil {
-			if d := ev.ServiceEventDetails.CreateManagedAccountStatus; d != nil && d.Account != nil {
-				f.dropAccount(d.Account.ID)
-			}
-		}
 	case cloudtrail.SourceIAM:
 		if (ev.IsRoot() || ev.AssumedRoot()) && !ev.HasParam("userName") && slices.Contains(rootCredentialEvents, ev.EventName) {
 			delete(f.cache, keyRoot(ev.AccountID()))
@@ -101,6 +61,64 @@ func (f *Facts) Invalidate(ev *cloudtrail.Event) {
 		}
 	}
 }
+
+// invalidators are what each kind of organization change drops from the cache (called with f.mu
+// held). A kind without one (a created policy: nothing was cached about it) drops nothing, and
+// the functions need not take its events (route.FactChangePatterns).
+var invalidators = map[org.ChangeKind]func(f *Facts, c org.Change, ev *cloudtrail.Event){
+	// The target's attachments.
+	org.PolicyAttached: dropAttachments,
+	org.PolicyDetached: dropAttachments,
+	// The policy keeps answering its recorded state while the event is evaluated (pin).
+	org.PolicyUpdated: func(f *Facts, c org.Change, ev *cloudtrail.Event) {
+		ch := &policyChange{eventID: ev.ID(), content: c.Content}
+		if c.Name != "" {
+			ch.name = &c.Name
+		}
+		f.pin(c.Policy, ch)
+	},
+	org.PolicyDeleted: func(f *Facts, c org.Change, ev *cloudtrail.Event) {
+		f.pin(c.Policy, &policyChange{deleted: true, eventID: ev.ID()})
+	},
+	// The organization (the SCP policy type state) and every attachment.
+	org.PolicyTypeEnabled:  dropPolicyType,
+	org.PolicyTypeDisabled: dropPolicyType,
+	// The account's parents, re-seeded from the destination when its chain is known (the old
+	// and new parents' own facts do not change).
+	org.AccountMoved: func(f *Facts, c org.Change, _ *cloudtrail.Event) { f.moved(c.Account, c.Destination) },
+	// Everything about the account.
+	org.AccountJoined: dropAccount,
+	org.AccountLeft:   dropAccount,
+	org.AccountClosed: dropAccount,
+	// The OU's parents, attachments and tags.
+	org.OUDeleted: func(f *Facts, c org.Change, _ *cloudtrail.Event) {
+		delete(f.cache, keyParents(c.OU))
+		delete(f.cache, keyAttached(c.OU))
+		delete(f.cache, keyTags(c.OU))
+	},
+	// The resource's tags.
+	org.ResourceTagged:   dropTags,
+	org.ResourceUntagged: dropTags,
+	// The account's email and recorded ownership; the change is noted for the event's evaluation.
+	org.RootEmailChanged: func(f *Facts, c org.Change, ev *cloudtrail.Event) { f.noteEmailChange(c.Email, ev) },
+}
+
+func dropAttachments(f *Facts, c org.Change, _ *cloudtrail.Event) {
+	delete(f.cache, keyAttached(c.Target))
+}
+func dropTags(f *Facts, c org.Change, _ *cloudtrail.Event)    { delete(f.cache, keyTags(c.Resource)) }
+func dropAccount(f *Facts, c org.Change, _ *cloudtrail.Event) { f.dropAccount(c.Account) }
+
+func dropPolicyType(f *Facts, c org.Change, _ *cloudtrail.Event) {
+	if c.PolicyType == "" || c.PolicyType == org.PolicyTypeSCP {
+		delete(f.cache, keyOrganization)
+		f.dropPrefix(keyAttached(""))
+	}
+}
+
+// Invalidates reports whether Invalidate drops cached facts on a change of this kind: the
+// functions that cache organization facts must take the events that make it.
+func Invalidates(k org.ChangeKind) bool { return invalidators[k] != nil }
 
 // pin keeps a policy's recorded state as the answer while the event that changed it is
 // evaluated. Called with f.mu held.

@@ -50,12 +50,10 @@ type emailChange struct {
 
 func keyOwner(id string) string { return "owner/" + id }
 
-// noteEmailChange remembers the root email change an event makes, for the evaluation of that
-// event, and drops the account's cached email and record. Called with f.mu held.
-func (f *Facts) noteEmailChange(ev *cloudtrail.Event) {
-	f.email = nil
-	ch, ok := org.EmailChangeOf(ev)
-	if !ok || ev.Failed() || ch.AccountID == "" {
+// noteEmailChange remembers a root email change, for the evaluation of the event that makes it,
+// and drops the account's cached email and record. Called with f.mu held.
+func (f *Facts) noteEmailChange(ch org.EmailChange, ev *cloudtrail.Event) {
+	if ch.AccountID == "" {
 		return
 	}
 	f.email = &emailChange{EmailChange: ch, eventID: ev.ID(), time: ev.Time()}
