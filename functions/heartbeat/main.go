@@ -23,11 +23,11 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/heartbeat"
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/internal/config"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func main() {
-	b, err := wire.Load(context.Background(), route.Heartbeat)
+	b, err := wire.Load(context.Background(), function.Heartbeat)
 	if err != nil {
 		wire.Exit(err)
 	}
@@ -44,7 +44,7 @@ func main() {
 		// first needed, then cached until shortly before it expires).
 		mgmt := b.AWS.Copy()
 		mgmt.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(b.AWS), rt.RoleARN,
-			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = route.Heartbeat }))
+			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = function.Heartbeat }))
 		h.RoundTrip = &heartbeat.RoundTrip{API: ssm.NewFromConfig(mgmt), Regions: rt.Regions,
 			ManagementAccount: rt.ManagementAccount, RoleARN: rt.RoleARN}
 	}

@@ -13,12 +13,11 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
 	"github.com/rootguard/rootguard/internal/aws/dynamostore"
-	"github.com/rootguard/rootguard/internal/route"
-	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func main() {
-	h, err := evaluator.New(context.Background(), route.RootActivity, dynamostore.New, rule.GroupRoot, rule.GroupCustody)
+	h, err := evaluator.New(context.Background(), function.RootActivity, dynamostore.New)
 	if err != nil {
 		wire.Exit(err)
 	}
