@@ -4,7 +4,7 @@
 // and writes the round-trip parameter in every forwarded region of the management account,
 // counting the CloudTrail events of those writes when the forwarders bring them back (the
 // CloudTrail round-trip alarms).
-// Configuration: the ROOTGUARD_* environment variables (see internal/config); ROOTGUARD_EVENT_BUS
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function); ROOTGUARD_EVENT_BUS
 // is the central organization bus; ROOTGUARD_HEARTBEAT_REGIONS and ROOTGUARD_HEARTBEAT_ROLE_ARN
 // the round trip's regions and the management account's role.
 package main

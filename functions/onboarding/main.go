@@ -1,6 +1,6 @@
 // Command onboarding is the rootguard Lambda function that reports new and joining accounts and
 // checks their posture, waiting for a new account to become readable.
-// Configuration: the ROOTGUARD_* environment variables (see internal/config).
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function).
 package main
 
 import (

@@ -2,7 +2,7 @@
 // recovery, root API activity, sts:AssumeRoot and centralised root sessions from every account and
 // region, and root email changes by whoever makes them (ROOT-EMAIL-CHANGED). It reads and records
 // accounts' ownership in the state table (ROOTGUARD_DEDUP_TABLE, owner# items): ownership is sticky.
-// Configuration: the ROOTGUARD_* environment variables (see internal/config).
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function).
 package main
 
 import (

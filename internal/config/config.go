@@ -21,7 +21,8 @@ import (
 var ErrInvalid = errors.New("invalid rootguard configuration")
 
 // Config is the configuration of every rootguard function. Each field names its environment
-// variable; the functions read only the ones they need, and Load validates those.
+// variable; Load fills the fields of the variables the function takes (function.Table), with
+// their defaults (function.Variables), and leaves the others zero.
 type Config struct {
 	// StaxDomains (ROOTGUARD_STAX_DOMAINS, comma-separated, required by the evaluators): the
 	// Stax-managed root email domains; subdomains count.
