@@ -121,8 +121,9 @@ func auditsOrganization(f function.Function) bool {
 	return slices.Contains(f.Groups, function.GroupPosture)
 }
 
-// detectorStatements: Organizations reads, findings out, the state table items it uses, root
-// credential state; and the reason of each wildcard resource they use.
+// detectorStatements: Organizations reads, findings out, the state table items of its facts, root
+// credential state, its response's state table items; and the reason of each wildcard resource
+// they use.
 func (c *Central) detectorStatements(f function.Function, cfg Config) ([]awsiam.PolicyStatement, map[string]string) {
 	actions := organizationsReadActions
 	if auditsOrganization(f) {
@@ -164,12 +165,19 @@ func (c *Central) detectorStatements(f function.Function, cfg Config) ([]awsiam.
 		reasons["*"] += "; for the audit iam:ListOrganizationsFeatures and cloudtrail:DescribeTrails have no resource type either"
 		reasons[trails] = "The management account's trails (the organization trail) in any region: their logging status and event selectors, read-only"
 	}
-	out = append(out, c.stateStatements(f)...)
-	if !f.RootCredentials {
-		return out, reasons
+	out = append(out, c.stateStatements(f.State)...)
+	if f.RootCredentials {
+		out = append(out, rootCredentialStatements(cfg, reasons)...)
 	}
-	// The central account's own root credential state is read with the function's own role.
-	out = append(out, allow([]string{"iam:GetAccountSummary"}, []string{"*"}))
+	// Its response's items (open findings, revert counts) come last.
+	return append(out, c.stateStatements(f.Response)...), reasons
+}
+
+// rootCredentialStatements: the root credential state of the central account (with the
+// function's own role) and of every other account (the audit role, or sts:AssumeRoot); each
+// wildcard resource's reason is added to reasons.
+func rootCredentialStatements(cfg Config, reasons map[string]string) []awsiam.PolicyStatement {
+	out := []awsiam.PolicyStatement{allow([]string{"iam:GetAccountSummary"}, []string{"*"})}
 	reasons["*"] += "; iam:GetAccountSummary (the central account's own root credential state) has no resource type either"
 	inOrg := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": cfg.OrganizationID}}
 	switch cfg.RootCredentialsMode {
@@ -188,7 +196,7 @@ func (c *Central) detectorStatements(f function.Function, cfg Config) ([]awsiam.
 		// management stack in both modes) is the only way to read its root credential state.
 		out = append(out, allow([]string{"sts:AssumeRole"}, []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", cfg.ManagementAccount, cfg.AuditRoleName)}))
 	}
-	return out, reasons
+	return out
 }
 
 // stateActions are the DynamoDB calls of each kind of state table access.
@@ -198,11 +206,12 @@ var stateActions = map[function.Access][]string{
 	function.Update: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 
-// stateStatements: one statement per use of the state table (function.Table's State), limited
-// to its items (dynamodb:LeadingKeys: a statekey prefix followed by anything, or one item id).
-func (c *Central) stateStatements(f function.Function) []awsiam.PolicyStatement {
+// stateStatements: one statement per use of the state table (function.Table's State or
+// Response), limited to its items (dynamodb:LeadingKeys: a statekey prefix followed by anything,
+// or one item id).
+func (c *Central) stateStatements(uses []function.State) []awsiam.PolicyStatement {
 	var out []awsiam.PolicyStatement
-	for _, s := range f.State {
+	for _, s := range uses {
 		var patterns []string
 		for _, k := range s.Keys {
 			if slices.Contains(statekey.All, k) {
@@ -226,7 +235,7 @@ func (c *Central) notifierStatements(f function.Function, cfg Config) []awsiam.P
 	if c.ChatTopic != nil {
 		topics = append(topics, *c.ChatTopic.TopicArn())
 	}
-	out := append([]awsiam.PolicyStatement{allow([]string{"sns:Publish"}, topics)}, c.stateStatements(f)...)
+	out := append([]awsiam.PolicyStatement{allow([]string{"sns:Publish"}, topics)}, c.stateStatements(f.State)...)
 	if cfg.SecurityHub {
 		// Findings are imported under the central account's default product.
 		out = append(out, allow([]string{"securityhub:BatchImportFindings"},

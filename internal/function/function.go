@@ -98,8 +98,14 @@ type Function struct {
 	// Forwarded: the events it takes also happen in member accounts and other regions, so they
 	// are forwarded to the central bus.
 	Forwarded bool
-	// State is what it reads and writes in the state table, in the order of its IAM statements.
+	// State is what it reads and writes in the state table for its facts and deliveries (the
+	// organization facts' store, the notifier's delivery records), in the order of its IAM
+	// statements.
 	State []State
+	// Response is what its response to findings keeps in the state table: open findings, resolved
+	// when their condition is, and revert counts (a store of its own, after State in its IAM
+	// statements).
+	Response []State
 	// RootCredentials: it reads the root credential state of accounts (through the audit role
 	// of each account, or sts:AssumeRoot), so the audit role trusts its execution role.
 	RootCredentials bool
@@ -131,7 +137,7 @@ func (f Function) Writes(key string) bool { return f.access(key) > Read }
 
 func (f Function) access(key string) Access {
 	var a Access
-	for _, s := range f.State {
+	for _, s := range slices.Concat(f.State, f.Response) {
 		if slices.Contains(s.Keys, key) {
 			a = max(a, s.Access)
 		}
@@ -140,7 +146,7 @@ func (f Function) access(key string) Access {
 }
 
 // UsesState reports whether the function uses the state table at all.
-func (f Function) UsesState() bool { return len(f.State) > 0 }
+func (f Function) UsesState() bool { return len(f.State)+len(f.Response) > 0 }
 
 // evaluatorEnv are the variables of every function that evaluates rules (root-activity,
 // scp-guard, onboarding and audit).
@@ -190,11 +196,12 @@ var Table = []Function{
 		Name:        SCPGuard,
 		Description: "rootguard: protection SCP and organization structure changes",
 		Groups:      []string{GroupProtection, GroupCustody}, Forwarded: true,
-		// Its response: open findings (resolved when the protection is restored, whatever the
-		// revert mode) and revert counts (the loop guard).
-		State: []State{{protection, Write}, {[]string{statekey.Open, statekey.Revert}, Write}},
-		Bus:   FindingsBus,
-		Env:   env(evaluatorEnv, Env{Name: EnvRevert}, Env{Name: EnvRevertRole}),
+		State: []State{{protection, Write}},
+		// Open findings (resolved when the protection is restored, whatever the revert mode) and
+		// revert counts (the loop guard).
+		Response: []State{{[]string{statekey.Open, statekey.Revert}, Write}},
+		Bus:      FindingsBus,
+		Env:      env(evaluatorEnv, Env{Name: EnvRevert}, Env{Name: EnvRevertRole}),
 		// EnvRevertRole is required when EnvRevert is dry-run or on (package config).
 		MemoryMB: 256, Timeout: 60 * time.Second,
 	},
@@ -211,8 +218,9 @@ var Table = []Function{
 		Name:        Audit,
 		Description: "rootguard: scheduled posture and organization audit",
 		Groups:      []string{GroupPosture},
+		State:       []State{{protection, Write}, {ownership, Write}},
 		// Its open findings are one item, resolved when their checks pass again.
-		State:           []State{{protection, Write}, {ownership, Write}, {[]string{statekey.Open + Audit}, Write}},
+		Response:        []State{{[]string{statekey.Open + Audit}, Write}},
 		RootCredentials: true, Bus: FindingsBus,
 		Env: env(evaluatorEnv,
 			// The forwarder audit (FORWARDER-TAMPERED).

@@ -37,7 +37,7 @@ func TestTable(t *testing.T) {
 		if (f.Bus != NoBus) != f.Takes(EnvEventBus) {
 			t.Errorf("%s: bus %v, takes %s %v", f.Name, f.Bus, EnvEventBus, f.Takes(EnvEventBus))
 		}
-		for _, s := range f.State {
+		for _, s := range slices.Concat(f.State, f.Response) {
 			for _, k := range s.Keys {
 				if !slices.ContainsFunc(statekey.All, func(p string) bool { return strings.HasPrefix(k, p) }) {
 					t.Errorf("%s: state key %q starts with no statekey prefix", f.Name, k)
@@ -59,7 +59,7 @@ func TestAccess(t *testing.T) {
 		t.Errorf("root-activity: reads grant# only, writes owner#, no policy#: %+v", ra.State)
 	}
 	sg, _ := Lookup(SCPGuard)
-	if !sg.Writes(statekey.Policy) || !sg.Writes(statekey.Grant) || sg.Reads(statekey.Owner) {
+	if !sg.Writes(statekey.Policy) || !sg.Writes(statekey.Grant) || !sg.Writes(statekey.Revert) || sg.Reads(statekey.Owner) {
 		t.Errorf("scp-guard: writes policy# and grant#, no owner#: %+v", sg.State)
 	}
 }
