@@ -86,3 +86,12 @@ func TestGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditOpenItem: the audit's response item in the function table (its IAM grant) is the item
+// the audit keeps its open findings in.
+func TestAuditOpenItem(t *testing.T) {
+	audit, _ := function.Lookup(function.Audit)
+	if !audit.Writes(rule.OpenKeyPrefix + rule.AuditOpenKey) {
+		t.Errorf("the audit's state %+v, response %+v: want %s%s written", audit.State, audit.Response, rule.OpenKeyPrefix, rule.AuditOpenKey)
+	}
+}
