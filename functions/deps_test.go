@@ -24,3 +24,20 @@ func TestColdStartDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRuleEngineInDelivery: the notifier and the heartbeat evaluate no rule, so they link
+// neither the rule engine nor the policy analysis (their configuration is package function's
+// table, checked by package config, which links neither).
+func TestNoRuleEngineInDelivery(t *testing.T) {
+	for _, fn := range []string{"./notifier", "./heartbeat"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "-tags", "lambda.norpc", fn).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", fn, err, out)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			if pkg == "github.com/rootguard/rootguard/internal/rule" || pkg == "github.com/rootguard/rootguard/internal/policy" {
+				t.Errorf("%s links %s", fn, pkg)
+			}
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/rootguard/rootguard/functions/internal/daily"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // TestDailyReportEndToEnd runs the real audit binary under the Lambda emulator with the reports
@@ -29,20 +29,20 @@ func TestDailyReportEndToEnd(t *testing.T) {
 	s3 := httptest.NewServer(gofakes3.New(backend).Server())
 	defer s3.Close()
 	h := setupWith(t, setupOptions{env: map[string]string{
-		"AWS_ENDPOINT_URL_S3": s3.URL,
-		daily.EnvBucket:       bucket,
-		daily.EnvPresign:      "48h",
+		"AWS_ENDPOINT_URL_S3":     s3.URL,
+		function.EnvReportBucket:  bucket,
+		function.EnvReportPresign: "48h",
 	}})
 	defer h.stopEvaluators()
 
 	// The setup ran the audit once: its report is in the bucket, under today's prefix.
 	day := time.Now().UTC().Format("2006/01/02")
-	list, err := backend.ListBucket(bucket, &gofakes3.Prefix{Prefix: daily.DefaultPrefix + day + "/", HasPrefix: true}, gofakes3.ListBucketPage{})
+	list, err := backend.ListBucket(bucket, &gofakes3.Prefix{Prefix: function.DefaultReportPrefix + day + "/", HasPrefix: true}, gofakes3.ListBucketPage{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list.Contents) == 0 {
-		t.Fatalf("no report under s3://%s/%s%s/", bucket, daily.DefaultPrefix, day)
+		t.Fatalf("no report under s3://%s/%s%s/", bucket, function.DefaultReportPrefix, day)
 	}
 	key := list.Contents[len(list.Contents)-1].Key
 	resp, err := http.Get(s3.URL + "/" + bucket + "/" + key)

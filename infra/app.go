@@ -9,7 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Stacks are the application's stacks.
@@ -34,7 +34,7 @@ func ConfigFromApp(app awscdk.App) (Config, error) {
 // Build adds every rootguard stack to the app, with cdk-nag's AwsSolutions checks on all of them.
 // The functions' bootstrap binaries must exist under cfg.AssetDir.
 func Build(app awscdk.App, cfg Config) (*Stacks, error) {
-	for _, fn := range route.Functions {
+	for _, fn := range function.Names() {
 		bootstrap := filepath.Join(cfg.AssetDir, fn, "bootstrap")
 		if _, err := os.Stat(bootstrap); err != nil {
 			return nil, fmt.Errorf("function %s: %w (run `make bootstraps-arm64` first)", fn, err)

@@ -17,15 +17,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Root credential modes: how the functions read the root user's credential state in an account.
 const (
 	// ModeAuditRole assumes a read-only role that the member StackSet deploys in every account.
-	ModeAuditRole = "audit-role"
+	ModeAuditRole = function.ModeAuditRole
 	// ModeAssumeRoot calls sts:AssumeRoot with the IAMAuditRootUserCredentials task policy
 	// (centralised root access; the central account must be the IAM delegated administrator).
-	ModeAssumeRoot = "assume-root"
+	ModeAssumeRoot = function.ModeAssumeRoot
 )
 
 // GlobalRegion is where IAM, Organizations and root sign-in events are recorded: always forwarded.
@@ -131,13 +133,13 @@ type Config struct {
 // Defaults of optional context values.
 const (
 	DefaultAuditSchedule     = "rate(6 hours)"
-	DefaultAuditRoleName     = "rootguard-audit"
+	DefaultAuditRoleName     = function.DefaultAuditRoleName
 	DefaultMinSeverityEmail  = "LOW"
 	DefaultMinSeverityChat   = "MEDIUM"
 	DefaultMinSeveritySecHub = "INFORMATIONAL"
 	DefaultLogRetentionDays  = 90
-	DefaultExceptionMaxAge   = 24 * time.Hour
-	DefaultTrustSuspension   = 24 * time.Hour
+	DefaultExceptionMaxAge   = function.DefaultExceptionMaxAge
+	DefaultTrustSuspension   = function.DefaultTrustSuspension
 	DefaultAssetDir          = "build/arm64"
 )
 
@@ -183,7 +185,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		MinSeverityChat:         r.severity(CtxMinSeverityChat, DefaultMinSeverityChat),
 		MinSeveritySecurityHub:  r.severity(CtxMinSeveritySecurityHub, DefaultMinSeveritySecHub),
 		AuditSchedule:           r.str(CtxAuditSchedule, DefaultAuditSchedule, nil, ""),
-		RootCredentialsMode:     r.str(CtxRootCredentialsMode, ModeAuditRole, regexp.MustCompile(`^(audit-role|assume-root)$`), ModeAuditRole+" or "+ModeAssumeRoot),
+		RootCredentialsMode:     r.str(CtxRootCredentialsMode, ModeAuditRole, regexp.MustCompile("^("+regexp.QuoteMeta(ModeAuditRole)+"|"+regexp.QuoteMeta(ModeAssumeRoot)+")$"), ModeAuditRole+" or "+ModeAssumeRoot),
 		AuditRoleName:           r.str(CtxAuditRoleName, DefaultAuditRoleName, roleNameRE, "an IAM role name"),
 		ForwardRegions:          r.list(CtxForwardRegions, DefaultRegions, lower, regionRE, "regions such as eu-west-1"),
 		TrustedPrincipals:       r.list(CtxTrustedPrincipals, nil, strings.TrimSpace, principalRE, "exact IAM or STS principal ARNs (no wildcards)"),

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Fixed names: the member template and the management stacks are synthesized apart from the
@@ -53,34 +52,24 @@ func (c Config) OrgBusArn() string {
 	return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", c.HomeRegion, c.CentralAccount, OrgBusName)
 }
 
-// AuditRoleTrustedFunctions are the functions that read root credential state in member accounts.
-var AuditRoleTrustedFunctions = []string{route.Audit, route.Onboarding, route.RootActivity}
+// AuditRoleTrustedFunctions are the functions that read root credential state in accounts
+// (function.Table's RootCredentials), in name order: the audit role of every account trusts
+// their execution roles.
+var AuditRoleTrustedFunctions = rootCredentialReaders()
+
+func rootCredentialReaders() []string {
+	var out []string
+	for _, f := range function.Table {
+		if f.RootCredentials {
+			out = append(out, f.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // ReadsRootCredentials reports whether a function reads root credential state in accounts.
 func ReadsRootCredentials(fn string) bool { return slices.Contains(AuditRoleTrustedFunctions, fn) }
-
-// FunctionSpec is the sizing of one function.
-type FunctionSpec struct {
-	// Name is the route name (folder under functions/).
-	Name string
-	// Description is the Lambda description.
-	Description string
-	// MemoryMB and Timeout size the function.
-	MemoryMB int
-	Timeout  time.Duration
-	// Detector: it evaluates events or the organization and puts findings on the findings bus.
-	Detector bool
-}
-
-// FunctionSpecs sizes every function, in route.Functions order.
-var FunctionSpecs = []FunctionSpec{
-	{Name: route.RootActivity, Description: "rootguard: root sign-ins, root API activity and AssumeRoot from every account", MemoryMB: 256, Timeout: 60 * time.Second, Detector: true},
-	{Name: route.SCPGuard, Description: "rootguard: protection SCP and organization structure changes", MemoryMB: 256, Timeout: 60 * time.Second, Detector: true},
-	{Name: route.Onboarding, Description: "rootguard: new and joining accounts, posture at onboarding", MemoryMB: 256, Timeout: 180 * time.Second, Detector: true},
-	{Name: route.Audit, Description: "rootguard: scheduled posture and organization audit", MemoryMB: 512, Timeout: 600 * time.Second, Detector: true},
-	{Name: route.Notifier, Description: "rootguard: delivers findings by email, chat and Security Hub", MemoryMB: 256, Timeout: 60 * time.Second},
-	{Name: route.Heartbeat, Description: "rootguard: puts the heartbeat's canary events on the central bus and counts the CloudTrail round trip", MemoryMB: 128, Timeout: 30 * time.Second},
-}
 
 // joinList renders a list for a ROOTGUARD_* environment variable.
 func joinList(l []string) string { return strings.Join(l, ",") }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Context keys of the daily report.
@@ -23,7 +25,7 @@ const (
 const (
 	DefaultReportRetentionDays = 90
 	// ReportPrefix is the reports' key prefix in the bucket.
-	ReportPrefix     = "reports/"
+	ReportPrefix     = function.DefaultReportPrefix
 	maxReportPresign = 7 * 24 * time.Hour
 )
 
@@ -76,29 +78,20 @@ func (c *Central) newReportBucket(cfg Config) awss3.Bucket {
 	return b
 }
 
-// reportAccess is what the audit function needs for the daily report: write reports under the
-// prefix (read them too when links are pre-signed: a link acts with the signer's permissions),
-// and email the summary to the alerts topic. The key's use is granted to every function already.
-func (c *Central) reportAccess(cfg Config) (statements []awsiam.PolicyStatement, env map[string]*string) {
+// reportStatements are what the audit function needs for the daily report: write reports under
+// the prefix (read them too when links are pre-signed: a link acts with the signer's
+// permissions), and email the summary to the alerts topic. The key's use is granted to every
+// function already; the report's variables are set by envValues.
+func (c *Central) reportStatements(cfg Config) []awsiam.PolicyStatement {
 	objects := *c.ReportBucket.ArnForObjects(jsii.String(ReportPrefix + "*"))
 	actions := []string{"s3:PutObject"}
 	if cfg.ReportPresign > 0 {
 		actions = append(actions, "s3:GetObject")
 	}
-	statements = []awsiam.PolicyStatement{
+	return []awsiam.PolicyStatement{
 		allow(actions, []string{objects}),
 		allow([]string{"sns:Publish"}, []string{*c.AlertsTopic.TopicArn()}),
 	}
-	env = map[string]*string{
-		"ROOTGUARD_REPORT_BUCKET":    c.ReportBucket.BucketName(),
-		"ROOTGUARD_REPORT_PREFIX":    jsii.String(ReportPrefix),
-		"ROOTGUARD_REPORT_KMS_KEY":   c.Key.KeyArn(),
-		"ROOTGUARD_REPORT_PRESIGN":   jsii.String(presignValue(cfg.ReportPresign)),
-		"ROOTGUARD_ALERTS_TOPIC_ARN": c.AlertsTopic.TopicArn(),
-		// The audit runs every AuditInterval; the run in the first interval of the UTC day delivers.
-		"ROOTGUARD_REPORT_INTERVAL": jsii.String(cfg.AuditInterval.String()),
-	}
-	return statements, env
 }
 
 // suppressReportObjects explains the audit role's one wildcard resource: the reports' keys.

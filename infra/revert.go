@@ -4,16 +4,17 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Revert modes (context value "revert"; scp-guard's ROOTGUARD_REVERT).
 const (
-	RevertOff    = "off"
-	RevertDryRun = "dry-run"
-	RevertOn     = "on"
+	RevertOff    = function.RevertOff
+	RevertDryRun = function.RevertDryRun
+	RevertOn     = function.RevertOn
 )
 
 // CtxRevert is the context key of the revert mode (off, dry-run or on; default off).
@@ -32,30 +33,13 @@ func (c Config) RevertRoleArn() string {
 // revertActions are the only calls of a revert plan (internal/finding.RevertActions).
 var revertActions = []string{"organizations:AttachPolicy", "organizations:UpdatePolicy", "organizations:EnablePolicyType", "organizations:MoveAccount"}
 
-// The state table's items of scp-guard's response: revert counts and open findings (the
-// prefixes of internal/aws/dynamostore.RevertKeyPrefix and internal/rule.OpenKeyPrefix).
-const (
-	revertCountKeys  = "revert#*"
-	openFindingsKeys = "open#*"
-)
-
-// scpGuardResponse is scp-guard's part of the response: its state table items (always: open
-// findings are resolved whatever the mode), its environment, and with revert on the right to
-// assume the revert role.
-func scpGuardResponse(cfg Config, table awsdynamodb.Table) ([]awsiam.PolicyStatement, map[string]*string) {
-	out := []awsiam.PolicyStatement{
-		allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*table.TableArn()},
-			map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{openFindingsKeys, revertCountKeys}}}),
+// revertStatements: with revert on, scp-guard may assume the revert role (its state table items,
+// open findings and revert counts, are function.Table's).
+func revertStatements(cfg Config) []awsiam.PolicyStatement {
+	if cfg.Revert != RevertOn {
+		return nil
 	}
-	env := map[string]*string{}
-	if cfg.Revert == RevertDryRun || cfg.Revert == RevertOn {
-		env["ROOTGUARD_REVERT"] = jsii.String(cfg.Revert)
-		env["ROOTGUARD_REVERT_ROLE"] = jsii.String(cfg.RevertRoleArn())
-	}
-	if cfg.Revert == RevertOn {
-		out = append(out, allow([]string{"sts:AssumeRole"}, []string{cfg.RevertRoleArn()}))
-	}
-	return out, env
+	return []awsiam.PolicyStatement{allow([]string{"sts:AssumeRole"}, []string{cfg.RevertRoleArn()})}
 }
 
 // newRevertRole is the role scp-guard assumes to revert: in the management account, trusting
@@ -74,7 +58,7 @@ func newRevertRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 		Description: jsii.String("rootguard: revert protection SCP changes (scp-guard, ROOTGUARD_REVERT=on)"),
 		AssumedBy: awsiam.NewPrincipalWithConditions(
 			awsiam.NewArnPrincipal(jsii.String("arn:aws:iam::"+cfg.CentralAccount+":root")),
-			&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []string{cfg.FunctionRoleArn("scp-guard")}}}),
+			&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []string{cfg.FunctionRoleArn(function.SCPGuard)}}}),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{"revert-protection": document(
 			allowIf([]string{"organizations:AttachPolicy"}, append([]string{scps}, targets...), onlySCP),
 			allowIf([]string{"organizations:UpdatePolicy"}, []string{scps}, onlySCP),
@@ -86,14 +70,4 @@ func newRevertRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 		suppressWildcard(role, r, "Any SCP, root, OU or account of this organization (a revert names them at run time); scoped to the organization id, SCPs only")
 	}
 	return role
-}
-
-// auditOpenKeys is the audit's open findings item (internal/rule.OpenKeyPrefix + AuditOpenKey).
-const auditOpenKeys = "open#audit"
-
-// auditResponse lets the audit keep its open findings (one item), to resolve them when their
-// checks pass again.
-func auditResponse(table awsdynamodb.Table) awsiam.PolicyStatement {
-	return allowIf([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{*table.TableArn()},
-		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{auditOpenKeys}}})
 }

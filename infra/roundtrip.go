@@ -1,15 +1,13 @@
 package infra
 
 import (
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/rootguard/rootguard/internal/canary"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // The end-to-end CloudTrail canary (package canary, "round trip"): the heartbeat assumes
@@ -17,20 +15,6 @@ import (
 // every forwarded region; the management forwarders send the recorded call back to the central
 // bus (the heartbeat's route in routing.Table), and one alarm per region watches the heartbeat's
 // count of the calls that came back.
-
-// Environment of the heartbeat function for the round trip (internal/config, RoundTrip).
-const (
-	envHeartbeatRegions = "ROOTGUARD_HEARTBEAT_REGIONS"
-	envHeartbeatRoleArn = "ROOTGUARD_HEARTBEAT_ROLE_ARN"
-)
-
-// roundTripEnv tells the heartbeat where to write the parameter and which role to assume.
-func roundTripEnv(cfg Config) map[string]*string {
-	return map[string]*string{
-		envHeartbeatRegions: jsii.String(strings.Join(cfg.ForwardRegions, ",")),
-		envHeartbeatRoleArn: jsii.String(canary.RoundTripRoleARN(cfg.ManagementAccount)),
-	}
-}
 
 // roundTripStatements: the heartbeat may assume the management account's heartbeat role, and
 // only that role.
@@ -51,7 +35,7 @@ func newHeartbeatRole(stack awscdk.Stack, cfg Config) awsiam.Role {
 		Description: jsii.String("rootguard: the heartbeat writes " + canary.RoundTripParameter + " in every forwarded region (the CloudTrail round-trip canary), nothing else"),
 		AssumedBy: awsiam.NewPrincipalWithConditions(
 			awsiam.NewArnPrincipal(jsii.String("arn:aws:iam::"+cfg.CentralAccount+":root")),
-			&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []string{cfg.FunctionRoleArn(route.Heartbeat)}}}),
+			&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []string{cfg.FunctionRoleArn(function.Heartbeat)}}}),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{"write-heartbeat-parameter": document(
 			allow([]string{"ssm:PutParameter"}, arns),
 		)},

@@ -14,6 +14,7 @@ import (
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
 	"github.com/rootguard/rootguard/internal/aws/dynamostore"
 	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
@@ -49,7 +50,7 @@ func TestCentralFunctions(t *testing.T) {
 			if n := len(resourcesOf(tpl, "AWS::Lambda::Function")); n != len(route.Functions) {
 				t.Errorf("%d functions, want %d", n, len(route.Functions))
 			}
-			for _, spec := range FunctionSpecs {
+			for _, spec := range function.Table {
 				t.Run(spec.Name, func(t *testing.T) {
 					fn := resourceByID(t, tpl, fns[spec.Name])
 					p := fn.Props
@@ -403,7 +404,7 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if w := wantDynamo[fn]; w != "" {
 					want = []string{w}
 				}
-				if RecordsOwnership(fn) {
+				if f, _ := function.Lookup(fn); f.Writes(statekey.Owner) {
 					want = append(want, ownerGrant)
 				}
 				if fn == route.Audit { // its open findings (revert.go)
@@ -731,8 +732,8 @@ func checkAuditRole(t *testing.T, cfg Config, tpl map[string]any, role resource)
 
 // isDetector reports whether a function evaluates events or the organization.
 func isDetector(fn string) bool {
-	i := slices.IndexFunc(FunctionSpecs, func(s FunctionSpec) bool { return s.Name == fn })
-	return i >= 0 && FunctionSpecs[i].Detector
+	f, ok := function.Lookup(fn)
+	return ok && f.Evaluates()
 }
 
 // routeKey names a function's central rule: the heartbeat has a schedule and a route (the

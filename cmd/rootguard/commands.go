@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/render"
 	"github.com/rootguard/rootguard/internal/rule"
 )
@@ -79,7 +80,7 @@ func write(e env, format string, findings []finding.Finding, now time.Time) erro
 	case "asff":
 		body, err := render.ASFFBatch(findings, render.ASFFContext{
 			Region:           firstNonEmpty(e.getenv("AWS_REGION"), e.getenv("AWS_DEFAULT_REGION"), "us-east-1"),
-			CallingAccountID: firstNonEmpty(e.getenv("ROOTGUARD_SECURITYHUB_ACCOUNT"), "000000000000"),
+			CallingAccountID: firstNonEmpty(e.getenv(function.EnvSecurityHubAccount), "000000000000"),
 			Now:              now,
 		})
 		if err != nil {

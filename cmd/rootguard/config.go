@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/rule"
 )
@@ -27,32 +28,33 @@ type options struct {
 	planOK            bool // the command prints revert plans (replay)
 }
 
-// envNames maps each flag to its environment variable.
+// envNames maps each flag to its environment variable (package function names them all; a flag
+// that means what a function's variable means reads that variable).
 var envNames = map[string]string{
-	"org":                "ROOTGUARD_ORG",
-	"stax-domains":       "ROOTGUARD_STAX_DOMAINS",
-	"protection-scp":     "ROOTGUARD_PROTECTION_SCP",
-	"trusted-principals": "ROOTGUARD_TRUSTED_PRINCIPALS",
-	"exception-max-age":  "ROOTGUARD_EXCEPTION_MAX_AGE",
-	"format":             "ROOTGUARD_FORMAT",
-	"fail-on":            "ROOTGUARD_FAIL_ON",
-	"audit":              "ROOTGUARD_REPLAY_AUDIT",
-	"quiet":              "ROOTGUARD_QUIET",
-	"at":                 "ROOTGUARD_AUDIT_AT",
+	"org":                function.EnvOrg,
+	"stax-domains":       function.EnvStaxDomains,
+	"protection-scp":     function.EnvProtectionSCP,
+	"trusted-principals": function.EnvTrustedPrincipals,
+	"exception-max-age":  function.EnvExceptionMaxAge,
+	"format":             function.EnvFormat,
+	"fail-on":            function.EnvFailOn,
+	"audit":              function.EnvReplayAudit,
+	"quiet":              function.EnvQuiet,
+	"at":                 function.EnvAuditAt,
 
 	// exceptions and trust
-	"exception-approvers": "ROOTGUARD_EXCEPTION_APPROVERS",
-	"trust-suspension":    "ROOTGUARD_TRUST_SUSPENSION",
+	"exception-approvers": function.EnvExceptionApprovers,
+	"trust-suspension":    function.EnvTrustSuspension,
 	// snapshot
-	"root-credentials-mode": "ROOTGUARD_ROOT_CREDENTIALS_MODE",
-	"audit-role-name":       "ROOTGUARD_AUDIT_ROLE_NAME",
+	"root-credentials-mode": function.EnvRootCredentialsMode,
+	"audit-role-name":       function.EnvAuditRoleName,
 	// replay inputs (replay, report)
-	"since":    "ROOTGUARD_SINCE",
-	"until":    "ROOTGUARD_UNTIL",
-	"progress": "ROOTGUARD_PROGRESS",
+	"since":    function.EnvSince,
+	"until":    function.EnvUntil,
+	"progress": function.EnvProgress,
 	// replay --format plan
-	"revert-role": "ROOTGUARD_REVERT_ROLE",
-	"state-table": "ROOTGUARD_DEDUP_TABLE",
+	"revert-role": function.EnvRevertRole,
+	"state-table": function.EnvDedupTable,
 }
 
 func (o *options) register(fs *flag.FlagSet) {

@@ -11,6 +11,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // loadClients builds the organization clients from the default configuration chain
@@ -35,8 +36,8 @@ func cmdSnapshot(ctx context.Context, e env, args []string) (int, error) {
 	fs := newFlagSet("snapshot", e)
 	out := fs.String("out", "-", "write the snapshot to `FILE` (- is standard output)")
 	region := fs.String("region", "", "AWS `REGION` for STS (default: the AWS configuration's)")
-	mode := fs.String("root-credentials-mode", "audit-role", "how root credential state is read: audit-role or assume-root [ROOTGUARD_ROOT_CREDENTIALS_MODE]")
-	role := fs.String("audit-role-name", "rootguard-audit", "the read-only audit `ROLE` in every account (audit-role mode) [ROOTGUARD_AUDIT_ROLE_NAME]")
+	mode := fs.String("root-credentials-mode", function.ModeAuditRole, "how root credential state is read: audit-role or assume-root [ROOTGUARD_ROOT_CREDENTIALS_MODE]")
+	role := fs.String("audit-role-name", function.DefaultAuditRoleName, "the read-only audit `ROLE` in every account (audit-role mode) [ROOTGUARD_AUDIT_ROLE_NAME]")
 	table := fs.String("state-table", "", "rootguard's DynamoDB state `TABLE`: adds each account's recordedOwnership (read only; without it recordedOwnership is left out, unknown) [ROOTGUARD_DEDUP_TABLE]")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, err

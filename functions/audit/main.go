@@ -3,7 +3,7 @@
 // Findings of earlier audits whose checks now pass are resolved (resolvedBy "audit"). After each
 // audit it writes the HTML posture report to the reports bucket and emails a summary
 // (functions/internal/daily) when ROOTGUARD_REPORT_BUCKET is set.
-// Configuration: the ROOTGUARD_* environment variables (see internal/config and functions/internal/daily).
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function).
 package main
 
 import (

@@ -4,7 +4,7 @@
 // and writes the round-trip parameter in every forwarded region of the management account,
 // counting the CloudTrail events of those writes when the forwarders bring them back (the
 // CloudTrail round-trip alarms).
-// Configuration: the ROOTGUARD_* environment variables (see internal/config); ROOTGUARD_EVENT_BUS
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function); ROOTGUARD_EVENT_BUS
 // is the central organization bus; ROOTGUARD_HEARTBEAT_REGIONS and ROOTGUARD_HEARTBEAT_ROLE_ARN
 // the round trip's regions and the management account's role.
 package main
@@ -23,11 +23,11 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/heartbeat"
 	"github.com/rootguard/rootguard/functions/internal/wire"
 	"github.com/rootguard/rootguard/internal/config"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func main() {
-	b, err := wire.Load(context.Background(), route.Heartbeat)
+	b, err := wire.Load(context.Background(), function.Heartbeat)
 	if err != nil {
 		wire.Exit(err)
 	}
@@ -44,7 +44,7 @@ func main() {
 		// first needed, then cached until shortly before it expires).
 		mgmt := b.AWS.Copy()
 		mgmt.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(b.AWS), rt.RoleARN,
-			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = route.Heartbeat }))
+			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = function.Heartbeat }))
 		h.RoundTrip = &heartbeat.RoundTrip{API: ssm.NewFromConfig(mgmt), Regions: rt.Regions,
 			ManagementAccount: rt.ManagementAccount, RoleARN: rt.RoleARN}
 	}

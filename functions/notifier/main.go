@@ -1,7 +1,7 @@
 // Command notifier is the rootguard Lambda function that takes each finding from the rootguard
 // event bus and delivers it: email through the SNS alerts topic, chat through the SNS chat topic,
 // and Security Hub, as the configuration enables them.
-// Configuration: the ROOTGUARD_* environment variables (see internal/config).
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function).
 package main
 
 import (

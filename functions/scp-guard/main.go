@@ -2,7 +2,7 @@
 // structure changes against the protection SCP and changes to rootguard's own resources
 // (FORWARDER-TAMPERED), resolves open findings when the protection is restored and, opted in
 // (ROOTGUARD_REVERT), reverts the changes.
-// Configuration: the ROOTGUARD_* environment variables (see internal/config).
+// Configuration: the ROOTGUARD_* environment variables (function.Table in internal/function).
 package main
 
 import (

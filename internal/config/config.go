@@ -1,5 +1,8 @@
-// Package config reads the rootguard Lambda functions' configuration from ROOTGUARD_* environment
-// variables, once at start, and validates it with a message that names every bad variable.
+// Package config reads the rootguard Lambda functions' configuration from their ROOTGUARD_*
+// environment variables, once at start, and validates it with a message that names every bad
+// variable. Which function takes which variable, and each variable's default, is package
+// function's table; this package only parses and checks. It does not link the rule engine: the
+// rule configuration is checked where the engine is built (functions/internal/wire/evaluator).
 package config
 
 import (
@@ -11,30 +14,15 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
-	"github.com/rootguard/rootguard/internal/rule"
-)
-
-// Root credential modes (ROOTGUARD_ROOT_CREDENTIALS_MODE).
-const (
-	// ModeAuditRole reads root credential state through a read-only role in every account.
-	ModeAuditRole = "audit-role"
-	// ModeAssumeRoot reads it through sts:AssumeRoot with the IAMAuditRootUserCredentials task policy.
-	ModeAssumeRoot = "assume-root"
-)
-
-// Defaults.
-const (
-	DefaultAuditRoleName  = "rootguard-audit"
-	DefaultFactsTTL       = 5 * time.Minute
-	DefaultOnboardingWait = 2 * time.Minute
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // ErrInvalid wraps every configuration error.
 var ErrInvalid = errors.New("invalid rootguard configuration")
 
 // Config is the configuration of every rootguard function. Each field names its environment
-// variable; the functions read only the ones they need, and Load validates those.
+// variable; Load fills the fields of the variables the function takes (function.Table), with
+// their defaults (function.Variables), and leaves the others zero.
 type Config struct {
 	// StaxDomains (ROOTGUARD_STAX_DOMAINS, comma-separated, required by the evaluators): the
 	// Stax-managed root email domains; subdomains count.
@@ -106,31 +94,6 @@ type Config struct {
 	TrustSuspension time.Duration
 }
 
-// Variable names.
-const (
-	EnvStaxDomains         = "ROOTGUARD_STAX_DOMAINS"
-	EnvProtectionSCP       = "ROOTGUARD_PROTECTION_SCP"
-	EnvTrustedPrincipals   = "ROOTGUARD_TRUSTED_PRINCIPALS"
-	EnvExceptionMaxAge     = "ROOTGUARD_EXCEPTION_MAX_AGE"
-	EnvRootCredentialsMode = "ROOTGUARD_ROOT_CREDENTIALS_MODE"
-	EnvAuditRoleName       = "ROOTGUARD_AUDIT_ROLE_NAME"
-	EnvEventBus            = "ROOTGUARD_EVENT_BUS"
-	EnvAlertsTopicARN      = "ROOTGUARD_ALERTS_TOPIC_ARN"
-	EnvChatTopicARN        = "ROOTGUARD_CHAT_TOPIC_ARN"
-	EnvSecurityHub         = "ROOTGUARD_SECURITYHUB"
-	EnvMinSeverityEmail    = "ROOTGUARD_MIN_SEVERITY_EMAIL"
-	EnvMinSeverityChat     = "ROOTGUARD_MIN_SEVERITY_CHAT"
-	EnvMinSeveritySecHub   = "ROOTGUARD_MIN_SEVERITY_SECURITYHUB"
-	EnvDedupTable          = "ROOTGUARD_DEDUP_TABLE"
-	EnvFactsTTL            = "ROOTGUARD_FACTS_TTL"
-	EnvOnboardingWait      = "ROOTGUARD_ONBOARDING_WAIT"
-	EnvLogLevel            = "ROOTGUARD_LOG_LEVEL"
-	EnvRevert              = "ROOTGUARD_REVERT"
-	EnvRevertRole          = "ROOTGUARD_REVERT_ROLE"
-	EnvExceptionApprovers  = "ROOTGUARD_EXCEPTION_APPROVERS"
-	EnvTrustSuspension     = "ROOTGUARD_TRUST_SUSPENSION"
-)
-
 // Name checks, written out rather than as regular expressions: compiling those (with their
 // counted repetitions) would cost milliseconds of every cold start.
 
@@ -183,146 +146,171 @@ func isTable(s string) bool {
 	return len(s) >= 3 && isName(s, 255, "_.-")
 }
 
-// Load reads and validates the configuration of one function (a route.Functions name). Every
-// problem is reported, each naming its variable; the error wraps ErrInvalid.
-func Load(function string, getenv func(string) string) (Config, error) {
+// ModeAuditRole and ModeAssumeRoot are the values of RootCredentialsMode (package function's).
+const (
+	ModeAuditRole  = function.ModeAuditRole
+	ModeAssumeRoot = function.ModeAssumeRoot
+)
+
+// Load reads and validates the configuration of one function (a function.Table name): each of
+// the variables the function takes, with its default when unset. Every problem is reported, each
+// naming its variable; the error wraps ErrInvalid. Variables the function does not take are not
+// read (ROOTGUARD_REVERT, set to revert, is refused where it would be ignored).
+func Load(name string, getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	duration := func(name string, def time.Duration) time.Duration {
-		v := get(name)
+	fn, ok := function.Lookup(name)
+	if !ok {
+		err := fmt.Errorf("unknown function %q (want one of %s)", name, strings.Join(function.Names(), ", "))
+		return Config{}, fmt.Errorf("%w for %s: %w", ErrInvalid, name, err)
+	}
+	var c Config
+	for _, e := range fn.Env {
+		v := strings.TrimSpace(getenv(e.Name))
 		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			bad(name, "%q is not a non-negative Go duration (e.g. 90s, 5m, 24h)", v)
-			return def
-		}
-		return d
-	}
-	severity := func(name string, def finding.Severity) finding.Severity {
-		v := get(name)
-		if v == "" {
-			return def
-		}
-		s, err := finding.ParseSeverity(v)
-		if err != nil {
-			bad(name, "%v", err)
-			return def
-		}
-		return s
-	}
-
-	c := Config{
-		StaxDomains:            List(get(EnvStaxDomains)),
-		ProtectionSCP:          List(get(EnvProtectionSCP)),
-		TrustedPrincipals:      List(get(EnvTrustedPrincipals)),
-		ExceptionMaxAge:        duration(EnvExceptionMaxAge, rule.DefaultExceptionMaxAge),
-		RootCredentialsMode:    strings.ToLower(get(EnvRootCredentialsMode)),
-		AuditRoleName:          get(EnvAuditRoleName),
-		EventBus:               get(EnvEventBus),
-		AlertsTopicARN:         get(EnvAlertsTopicARN),
-		ChatTopicARN:           get(EnvChatTopicARN),
-		MinSeverityEmail:       severity(EnvMinSeverityEmail, finding.Low),
-		MinSeverityChat:        severity(EnvMinSeverityChat, finding.Medium),
-		MinSeveritySecurityHub: severity(EnvMinSeveritySecHub, finding.Informational),
-		DedupTable:             get(EnvDedupTable),
-		FactsTTL:               duration(EnvFactsTTL, DefaultFactsTTL),
-		OnboardingWait:         duration(EnvOnboardingWait, DefaultOnboardingWait),
-		DeploymentPrincipals:   List(get(EnvDeploymentPrincipals)),
-		ExceptionApprovers:     List(get(EnvExceptionApprovers)),
-		TrustSuspension:        duration(EnvTrustSuspension, rule.DefaultTrustSuspension),
-	}
-	if c.RootCredentialsMode == "" {
-		c.RootCredentialsMode = ModeAuditRole
-	}
-	if c.AuditRoleName == "" {
-		c.AuditRoleName = DefaultAuditRoleName
-	}
-	if v := get(EnvSecurityHub); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(EnvSecurityHub, "%q is not true or false", v)
-		}
-		c.SecurityHub = b
-	}
-	switch v := strings.ToLower(get(EnvLogLevel)); v {
-	case "", "info":
-		c.LogLevel = slog.LevelInfo
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn", "warning":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
-		bad(EnvLogLevel, "%q is not one of debug, info, warn, error", v)
-	}
-	if c.DedupTable != "" && !isTable(c.DedupTable) {
-		bad(EnvDedupTable, "%q is not a DynamoDB table name or ARN", c.DedupTable)
-	}
-
-	switch function {
-	case route.RootActivity, route.SCPGuard, route.Onboarding, route.Audit:
-		if len(c.StaxDomains) == 0 {
-			bad(EnvStaxDomains, "not set: give the Stax-managed root email domains, comma-separated (e.g. stax.example); without them no account is Stax-owned")
-		}
-		if _, err := rule.NewEngine(c.Rules()); err != nil {
-			bad(EnvStaxDomains+", "+EnvProtectionSCP+", "+EnvTrustedPrincipals+", "+EnvExceptionApprovers+" or "+EnvTrustSuspension, "%v", err)
-		}
-		switch c.RootCredentialsMode {
-		case ModeAuditRole:
-			if !isName(c.AuditRoleName, 64, "+=,.@_-") {
-				bad(EnvAuditRoleName, "%q is not an IAM role name", c.AuditRoleName)
+			if e.Required {
+				bad(e.Name, "not set: %s", notSet(fn, e.Name))
+				continue
 			}
-		case ModeAssumeRoot:
-		default:
-			bad(EnvRootCredentialsMode, "%q is not %s or %s", c.RootCredentialsMode, ModeAuditRole, ModeAssumeRoot)
-		}
-		switch {
-		case c.EventBus == "":
-			bad(EnvEventBus, "not set: give the name or ARN of the rootguard event bus the findings are put on")
-		case !isBus(c.EventBus):
-			bad(EnvEventBus, "%q is not an event bus name or ARN", c.EventBus)
-		}
-	case route.Notifier:
-		for name, v := range map[string]string{EnvAlertsTopicARN: c.AlertsTopicARN, EnvChatTopicARN: c.ChatTopicARN} {
-			if v != "" && !isTopicARN(v) {
-				bad(name, "%q is not an SNS topic ARN", v)
+			if def, _ := function.VariableOf(e.Name); def.Default != "" {
+				v = def.Default
 			}
 		}
-		if c.AlertsTopicARN == "" && c.ChatTopicARN == "" && !c.SecurityHub {
-			bad(EnvAlertsTopicARN+", "+EnvChatTopicARN+", "+EnvSecurityHub, "no delivery channel is enabled: set a topic ARN or %s=true", EnvSecurityHub)
+		if read, ok := readers[e.Name]; ok {
+			read(&c, v, func(format string, args ...any) { bad(e.Name, format, args...) })
 		}
-	case route.Heartbeat: // ROOTGUARD_EVENT_BUS is the central organization bus the canaries are put on.
-		if !isBus(c.EventBus) {
-			bad(EnvEventBus, "%q is not the name or ARN of the central rootguard bus the heartbeat puts its canaries on", c.EventBus)
-		}
-	default:
-		errs = append(errs, fmt.Errorf("unknown function %q (want one of %s)", function, strings.Join(route.Functions, ", ")))
 	}
-	c.loadRevert(function, get, bad)
+	c.check(fn, bad)
+	if !fn.Takes(function.EnvRevert) {
+		if v := strings.ToLower(strings.TrimSpace(getenv(function.EnvRevert))); v != "" && v != RevertOff {
+			bad(function.EnvRevert, "only scp-guard reverts; leave it unset for %s", name)
+		}
+	}
 	if len(errs) > 0 {
-		return c, fmt.Errorf("%w for %s: %w", ErrInvalid, function, errors.Join(errs...))
+		return c, fmt.Errorf("%w for %s: %w", ErrInvalid, name, errors.Join(errs...))
 	}
 	return c, nil
 }
 
-// Rules returns the rule engine's configuration.
-func (c Config) Rules() rule.Config {
-	return rule.Config{
-		StaxDomains:        c.StaxDomains,
-		ProtectionSCPNames: c.ProtectionSCP,
-		TrustedPrincipals:  c.TrustedPrincipals,
-		ExceptionMaxAge:    c.ExceptionMaxAge,
-		// Appended: rootguard's deployment roles (FORWARDER-TAMPERED).
-		DeploymentPrincipals: c.DeploymentPrincipals,
-		ExceptionApprovers:   c.ExceptionApprovers,
-		TrustSuspension:      c.TrustSuspension,
+// notSet says what a required variable of a function must give.
+func notSet(fn function.Function, name string) string {
+	switch {
+	case name == function.EnvStaxDomains:
+		return "give the Stax-managed root email domains, comma-separated (e.g. stax.example); without them no account is Stax-owned"
+	case name == function.EnvEventBus && fn.Bus == function.OrganizationBus:
+		return "give the name or ARN of the central rootguard bus the " + fn.Name + " puts its canaries on"
+	case name == function.EnvEventBus:
+		return "give the name or ARN of the rootguard event bus the findings are put on"
 	}
+	return "required by " + fn.Name
+}
+
+// check runs the checks that involve several variables of a function.
+func (c *Config) check(fn function.Function, bad func(name, format string, args ...any)) {
+	if fn.Takes(function.EnvRootCredentialsMode) && c.RootCredentialsMode == ModeAuditRole && !isName(c.AuditRoleName, 64, "+=,.@_-") {
+		bad(function.EnvAuditRoleName, "%q is not an IAM role name", c.AuditRoleName)
+	}
+	if fn.Takes(function.EnvSecurityHub) && c.AlertsTopicARN == "" && c.ChatTopicARN == "" && !c.SecurityHub {
+		bad(function.EnvAlertsTopicARN+", "+function.EnvChatTopicARN+", "+function.EnvSecurityHub,
+			"no delivery channel is enabled: set a topic ARN or %s=true", function.EnvSecurityHub)
+	}
+	if fn.Takes(function.EnvRevertRole) && c.Reverting() && c.RevertRole == "" {
+		bad(function.EnvRevertRole, "not set: %s=%s needs the revert role's ARN (events it makes are never reverted)", function.EnvRevert, c.Revert)
+	}
+}
+
+// readers parse each variable (its value, or its default when unset) into the Config. The
+// variables not here are read by their own loaders: LoadRoundTrip, ForwarderAudit,
+// CentralAccount and the daily report's (functions/internal/daily).
+var readers = map[string]func(c *Config, v string, bad func(format string, args ...any)){
+	function.EnvStaxDomains:          func(c *Config, v string, _ func(string, ...any)) { c.StaxDomains = List(v) },
+	function.EnvProtectionSCP:        func(c *Config, v string, _ func(string, ...any)) { c.ProtectionSCP = List(v) },
+	function.EnvTrustedPrincipals:    func(c *Config, v string, _ func(string, ...any)) { c.TrustedPrincipals = List(v) },
+	function.EnvExceptionApprovers:   func(c *Config, v string, _ func(string, ...any)) { c.ExceptionApprovers = List(v) },
+	function.EnvDeploymentPrincipals: func(c *Config, v string, _ func(string, ...any)) { c.DeploymentPrincipals = List(v) },
+	function.EnvExceptionMaxAge:      func(c *Config, v string, bad func(string, ...any)) { c.ExceptionMaxAge = duration(v, bad) },
+	function.EnvTrustSuspension:      func(c *Config, v string, bad func(string, ...any)) { c.TrustSuspension = duration(v, bad) },
+	function.EnvFactsTTL:             func(c *Config, v string, bad func(string, ...any)) { c.FactsTTL = duration(v, bad) },
+	function.EnvOnboardingWait:       func(c *Config, v string, bad func(string, ...any)) { c.OnboardingWait = duration(v, bad) },
+	function.EnvRootCredentialsMode: func(c *Config, v string, bad func(string, ...any)) {
+		c.RootCredentialsMode = strings.ToLower(v)
+		if c.RootCredentialsMode != ModeAuditRole && c.RootCredentialsMode != ModeAssumeRoot {
+			bad("%q is not %s or %s", c.RootCredentialsMode, ModeAuditRole, ModeAssumeRoot)
+		}
+	},
+	function.EnvAuditRoleName: func(c *Config, v string, _ func(string, ...any)) { c.AuditRoleName = v },
+	function.EnvEventBus: func(c *Config, v string, bad func(string, ...any)) {
+		c.EventBus = v
+		if !isBus(v) {
+			bad("%q is not an event bus name or ARN", v)
+		}
+	},
+	function.EnvDedupTable: func(c *Config, v string, bad func(string, ...any)) {
+		c.DedupTable = v
+		if v != "" && !isTable(v) {
+			bad("%q is not a DynamoDB table name or ARN", v)
+		}
+	},
+	function.EnvLogLevel: func(c *Config, v string, bad func(string, ...any)) {
+		switch v = strings.ToLower(v); v {
+		case "info":
+			c.LogLevel = slog.LevelInfo
+		case "debug":
+			c.LogLevel = slog.LevelDebug
+		case "warn", "warning":
+			c.LogLevel = slog.LevelWarn
+		case "error":
+			c.LogLevel = slog.LevelError
+		default:
+			bad("%q is not one of debug, info, warn, error", v)
+		}
+	},
+	function.EnvAlertsTopicARN: func(c *Config, v string, bad func(string, ...any)) { c.AlertsTopicARN = topic(v, bad) },
+	function.EnvChatTopicARN:   func(c *Config, v string, bad func(string, ...any)) { c.ChatTopicARN = topic(v, bad) },
+	function.EnvSecurityHub: func(c *Config, v string, bad func(string, ...any)) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("%q is not true or false", v)
+		}
+		c.SecurityHub = b
+	},
+	function.EnvMinSeverityEmail:  func(c *Config, v string, bad func(string, ...any)) { c.MinSeverityEmail = severity(v, bad) },
+	function.EnvMinSeverityChat:   func(c *Config, v string, bad func(string, ...any)) { c.MinSeverityChat = severity(v, bad) },
+	function.EnvMinSeveritySecHub: func(c *Config, v string, bad func(string, ...any)) { c.MinSeveritySecurityHub = severity(v, bad) },
+	function.EnvRevert:            readRevert,
+	function.EnvRevertRole:        readRevertRole,
+}
+
+// duration parses a non-negative Go duration ("" is 0).
+func duration(v string, bad func(string, ...any)) time.Duration {
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		bad("%q is not a non-negative Go duration (e.g. 90s, 5m, 24h)", v)
+		return 0
+	}
+	return d
+}
+
+// severity parses a finding severity.
+func severity(v string, bad func(string, ...any)) finding.Severity {
+	s, err := finding.ParseSeverity(v)
+	if err != nil {
+		bad("%v", err)
+	}
+	return s
+}
+
+// topic checks an SNS topic ARN ("" disables the channel).
+func topic(v string, bad func(string, ...any)) string {
+	if v != "" && !isTopicARN(v) {
+		bad("%q is not an SNS topic ARN", v)
+	}
+	return v
 }
 
 // List splits a comma-separated value, trimming blanks and dropping empty items.

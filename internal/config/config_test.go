@@ -10,86 +10,140 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLoadDefaults(t *testing.T) {
-	got, err := Load(route.RootActivity, env(map[string]string{
-		EnvStaxDomains: " stax.example , accounts.stax.example ",
-		EnvEventBus:    "rootguard",
+	got, err := Load(function.RootActivity, env(map[string]string{
+		function.EnvStaxDomains: " stax.example , accounts.stax.example ",
+		function.EnvEventBus:    "rootguard",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
-		StaxDomains:            []string{"stax.example", "accounts.stax.example"},
-		ExceptionMaxAge:        24 * time.Hour,
-		RootCredentialsMode:    ModeAuditRole,
-		AuditRoleName:          DefaultAuditRoleName,
-		EventBus:               "rootguard",
-		MinSeverityEmail:       finding.Low,
-		MinSeverityChat:        finding.Medium,
-		MinSeveritySecurityHub: finding.Informational,
-		FactsTTL:               DefaultFactsTTL,
-		OnboardingWait:         DefaultOnboardingWait,
-		LogLevel:               slog.LevelInfo,
-		TrustSuspension:        24 * time.Hour,
+		StaxDomains:         []string{"stax.example", "accounts.stax.example"},
+		ExceptionMaxAge:     24 * time.Hour,
+		RootCredentialsMode: ModeAuditRole,
+		AuditRoleName:       function.DefaultAuditRoleName,
+		EventBus:            "rootguard",
+		FactsTTL:            function.DefaultFactsTTL,
+		LogLevel:            slog.LevelInfo,
+		TrustSuspension:     24 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load (-want +got):\n%s", diff)
+	}
+	onboarding, err := Load(function.Onboarding, env(map[string]string{function.EnvStaxDomains: "stax.example", function.EnvEventBus: "rootguard"}))
+	if err != nil || onboarding.OnboardingWait != function.DefaultOnboardingWait {
+		t.Errorf("onboarding: wait %v, %v; want the default %v", onboarding.OnboardingWait, err, function.DefaultOnboardingWait)
+	}
+	notifier, err := Load(function.Notifier, env(map[string]string{function.EnvSecurityHub: "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNotifier := Config{SecurityHub: true, MinSeverityEmail: finding.Low, MinSeverityChat: finding.Medium,
+		MinSeveritySecurityHub: finding.Informational, LogLevel: slog.LevelInfo}
+	if diff := cmp.Diff(wantNotifier, notifier); diff != "" {
+		t.Errorf("Load notifier (-want +got):\n%s", diff)
 	}
 }
 
+// TestLoadEverything sets every variable, each function's own and all the others: each function
+// reads its own (function.Table) and no other.
 func TestLoadEverything(t *testing.T) {
-	got, err := Load(route.Notifier, env(map[string]string{
-		EnvProtectionSCP:       "Stax-Protection*,guard",
-		EnvTrustedPrincipals:   "arn:aws:iam::111111111111:role/stax-guardrail-automation",
-		EnvExceptionMaxAge:     "4h",
-		EnvRootCredentialsMode: "ASSUME-ROOT",
-		EnvAlertsTopicARN:      "arn:aws:sns:us-east-1:111111111111:rootguard-alerts",
-		EnvChatTopicARN:        "arn:aws:sns:us-east-1:111111111111:rootguard-chat",
-		EnvSecurityHub:         "true",
-		EnvMinSeverityEmail:    "high",
-		EnvMinSeverityChat:     "CRITICAL",
-		EnvMinSeveritySecHub:   "low",
-		EnvDedupTable:          "rootguard-dedup",
-		EnvFactsTTL:            "0",
-		EnvOnboardingWait:      "30s",
-		EnvLogLevel:            "DEBUG",
-		EnvExceptionApprovers:  " arn:aws:iam::111111111111:role/stax-exception-approver ,arn:aws:iam::111111111111:user/ops/bob",
-		EnvTrustSuspension:     "2h",
-	}))
-	if err != nil {
-		t.Fatal(err)
+	all := env(map[string]string{
+		function.EnvStaxDomains:          "stax.example",
+		function.EnvEventBus:             "rootguard-findings",
+		function.EnvCentralAccount:       "999988887777",
+		function.EnvProtectionSCP:        "Stax-Protection*,guard",
+		function.EnvTrustedPrincipals:    "arn:aws:iam::111111111111:role/stax-guardrail-automation",
+		function.EnvExceptionMaxAge:      "4h",
+		function.EnvRootCredentialsMode:  "ASSUME-ROOT",
+		function.EnvAuditRoleName:        "ignored-in-assume-root",
+		function.EnvAlertsTopicARN:       "arn:aws:sns:us-east-1:111111111111:rootguard-alerts",
+		function.EnvChatTopicARN:         "arn:aws:sns:us-east-1:111111111111:rootguard-chat",
+		function.EnvSecurityHub:          "true",
+		function.EnvMinSeverityEmail:     "high",
+		function.EnvMinSeverityChat:      "CRITICAL",
+		function.EnvMinSeveritySecHub:    "low",
+		function.EnvDedupTable:           "rootguard-dedup",
+		function.EnvFactsTTL:             "0",
+		function.EnvOnboardingWait:       "30s",
+		function.EnvLogLevel:             "DEBUG",
+		function.EnvExceptionApprovers:   " arn:aws:iam::111111111111:role/stax-exception-approver ,arn:aws:iam::111111111111:user/ops/bob",
+		function.EnvTrustSuspension:      "2h",
+		function.EnvDeploymentPrincipals: "arn:aws:iam::*:role/deployer",
+		function.EnvRevert:               "off",
+	})
+	evaluator := Config{
+		StaxDomains:          []string{"stax.example"},
+		EventBus:             "rootguard-findings",
+		ProtectionSCP:        []string{"Stax-Protection*", "guard"},
+		TrustedPrincipals:    []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
+		ExceptionMaxAge:      4 * time.Hour,
+		RootCredentialsMode:  ModeAssumeRoot,
+		AuditRoleName:        "ignored-in-assume-root",
+		DedupTable:           "rootguard-dedup",
+		LogLevel:             slog.LevelDebug,
+		ExceptionApprovers:   []string{"arn:aws:iam::111111111111:role/stax-exception-approver", "arn:aws:iam::111111111111:user/ops/bob"},
+		TrustSuspension:      2 * time.Hour,
+		DeploymentPrincipals: []string{"arn:aws:iam::*:role/deployer"},
 	}
-	want := Config{
-		ProtectionSCP:          []string{"Stax-Protection*", "guard"},
-		TrustedPrincipals:      []string{"arn:aws:iam::111111111111:role/stax-guardrail-automation"},
-		ExceptionMaxAge:        4 * time.Hour,
-		RootCredentialsMode:    ModeAssumeRoot,
-		AuditRoleName:          DefaultAuditRoleName,
-		AlertsTopicARN:         "arn:aws:sns:us-east-1:111111111111:rootguard-alerts",
-		ChatTopicARN:           "arn:aws:sns:us-east-1:111111111111:rootguard-chat",
-		SecurityHub:            true,
-		MinSeverityEmail:       finding.High,
-		MinSeverityChat:        finding.Critical,
-		MinSeveritySecurityHub: finding.Low,
-		DedupTable:             "rootguard-dedup",
-		OnboardingWait:         30 * time.Second,
-		LogLevel:               slog.LevelDebug,
-		ExceptionApprovers:     []string{"arn:aws:iam::111111111111:role/stax-exception-approver", "arn:aws:iam::111111111111:user/ops/bob"},
-		TrustSuspension:        2 * time.Hour,
+	onboarding := evaluator
+	onboarding.OnboardingWait = 30 * time.Second
+	scpGuard := evaluator
+	scpGuard.Revert = RevertOff
+	audit := evaluator // and the daily summary's topic
+	audit.AlertsTopicARN = "arn:aws:sns:us-east-1:111111111111:rootguard-alerts"
+	for name, want := range map[string]Config{
+		function.RootActivity: evaluator,
+		function.Audit:        audit,
+		function.Onboarding:   onboarding,
+		function.SCPGuard:     scpGuard,
+		function.Notifier: {
+			AlertsTopicARN:         "arn:aws:sns:us-east-1:111111111111:rootguard-alerts",
+			ChatTopicARN:           "arn:aws:sns:us-east-1:111111111111:rootguard-chat",
+			SecurityHub:            true,
+			MinSeverityEmail:       finding.High,
+			MinSeverityChat:        finding.Critical,
+			MinSeveritySecurityHub: finding.Low,
+			DedupTable:             "rootguard-dedup",
+			LogLevel:               slog.LevelDebug,
+		},
+		function.Heartbeat: {EventBus: "rootguard-findings", LogLevel: slog.LevelDebug},
+	} {
+		got, err := Load(name, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Load %s (-want +got):\n%s", name, diff)
+		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Load (-want +got):\n%s", diff)
+}
+
+// TestReaders: every variable of the table is read, by Load or by its own loader.
+func TestReaders(t *testing.T) {
+	elsewhere := map[string]bool{
+		function.EnvCentralAccount: true, function.EnvForwardRegions: true, function.EnvCentralBusARN: true,
+		function.EnvHeartbeatRegions: true, function.EnvHeartbeatRoleARN: true,
+		// functions/internal/daily
+		function.EnvReportBucket: true, function.EnvReportPrefix: true, function.EnvReportKMSKey: true,
+		function.EnvReportPresign: true, function.EnvReportInterval: true,
+	}
+	for _, v := range function.Variables {
+		if _, ok := readers[v.Name]; ok == elsewhere[v.Name] {
+			t.Errorf("%s: read by Load %v, by its own loader %v; want exactly one", v.Name, ok, elsewhere[v.Name])
+		}
 	}
 }
 
 // TestLoadErrors checks that each bad value is reported with the variable's name, all at once.
 func TestLoadErrors(t *testing.T) {
-	evaluator := map[string]string{EnvStaxDomains: "stax.example", EnvEventBus: "rootguard"}
+	evaluator := map[string]string{function.EnvStaxDomains: "stax.example", function.EnvEventBus: "rootguard"}
 	with := func(base map[string]string, k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range base {
@@ -104,26 +158,22 @@ func TestLoadErrors(t *testing.T) {
 		env      map[string]string
 		want     []string // substrings of the error
 	}{
-		{"no stax domains", route.SCPGuard, map[string]string{EnvEventBus: "rootguard"}, []string{EnvStaxDomains + ": not set"}},
-		{"no bus", route.Onboarding, map[string]string{EnvStaxDomains: "stax.example"}, []string{EnvEventBus + ": not set"}},
-		{"bad bus", route.Audit, with(evaluator, EnvEventBus, "root guard!"), []string{EnvEventBus, `"root guard!"`}},
-		{"bus arn", route.Audit, with(evaluator, EnvEventBus, "arn:aws:events:us-east-1:111111111111:rule/x"), []string{EnvEventBus}},
-		{"bad domain", route.RootActivity, with(evaluator, EnvStaxDomains, "ops@stax.example"), []string{EnvStaxDomains, "not a domain name"}},
-		{"bad protection name", route.RootActivity, with(evaluator, EnvProtectionSCP, "a*b"), []string{EnvProtectionSCP, "trailing *"}},
-		{"bad trusted principal", route.RootActivity, with(evaluator, EnvTrustedPrincipals, "arn:aws:iam::*:role/x"), []string{EnvTrustedPrincipals, "exact ARN"}},
-		{"bad mode", route.RootActivity, with(evaluator, EnvRootCredentialsMode, "root"), []string{EnvRootCredentialsMode, `"root"`}},
-		{"bad role", route.RootActivity, with(evaluator, EnvAuditRoleName, "a role"), []string{EnvAuditRoleName}},
-		{"bad duration", route.RootActivity, with(evaluator, EnvFactsTTL, "5 minutes"), []string{EnvFactsTTL, "Go duration"}},
-		{"negative duration", route.RootActivity, with(evaluator, EnvExceptionMaxAge, "-1h"), []string{EnvExceptionMaxAge}},
-		{"bad exception approver", route.SCPGuard, with(evaluator, EnvExceptionApprovers, "arn:aws:iam::111111111111:role/*"), []string{EnvExceptionApprovers, "not an IAM role or user ARN"}},
-		{"bad trust suspension", route.SCPGuard, with(evaluator, EnvTrustSuspension, "a day"), []string{EnvTrustSuspension}},
-		{"bad log level", route.RootActivity, with(evaluator, EnvLogLevel, "loud"), []string{EnvLogLevel, "loud"}},
-		{"bad table", route.RootActivity, with(evaluator, EnvDedupTable, "x"), []string{EnvDedupTable}},
-		{"no channel", route.Notifier, map[string]string{}, []string{"no delivery channel"}},
-		{"bad topic", route.Notifier, map[string]string{EnvAlertsTopicARN: "arn:aws:sqs:us-east-1:111111111111:q"}, []string{EnvAlertsTopicARN}},
-		{"bad severity", route.Notifier, map[string]string{EnvSecurityHub: "yes please", EnvMinSeverityChat: "urgent"}, []string{EnvSecurityHub, EnvMinSeverityChat, "urgent"}},
+		{"no stax domains", function.SCPGuard, map[string]string{function.EnvEventBus: "rootguard"}, []string{function.EnvStaxDomains + ": not set"}},
+		{"no bus", function.Onboarding, map[string]string{function.EnvStaxDomains: "stax.example"}, []string{function.EnvEventBus + ": not set"}},
+		{"bad bus", function.Audit, with(evaluator, function.EnvEventBus, "root guard!"), []string{function.EnvEventBus, `"root guard!"`}},
+		{"bus arn", function.Audit, with(evaluator, function.EnvEventBus, "arn:aws:events:us-east-1:111111111111:rule/x"), []string{function.EnvEventBus}},
+		{"bad mode", function.RootActivity, with(evaluator, function.EnvRootCredentialsMode, "root"), []string{function.EnvRootCredentialsMode, `"root"`}},
+		{"bad role", function.RootActivity, with(evaluator, function.EnvAuditRoleName, "a role"), []string{function.EnvAuditRoleName}},
+		{"bad duration", function.RootActivity, with(evaluator, function.EnvFactsTTL, "5 minutes"), []string{function.EnvFactsTTL, "Go duration"}},
+		{"negative duration", function.RootActivity, with(evaluator, function.EnvExceptionMaxAge, "-1h"), []string{function.EnvExceptionMaxAge}},
+		{"bad trust suspension", function.SCPGuard, with(evaluator, function.EnvTrustSuspension, "a day"), []string{function.EnvTrustSuspension}},
+		{"bad log level", function.RootActivity, with(evaluator, function.EnvLogLevel, "loud"), []string{function.EnvLogLevel, "loud"}},
+		{"bad table", function.RootActivity, with(evaluator, function.EnvDedupTable, "x"), []string{function.EnvDedupTable}},
+		{"no channel", function.Notifier, map[string]string{}, []string{"no delivery channel"}},
+		{"bad topic", function.Notifier, map[string]string{function.EnvAlertsTopicARN: "arn:aws:sqs:us-east-1:111111111111:q"}, []string{function.EnvAlertsTopicARN}},
+		{"bad severity", function.Notifier, map[string]string{function.EnvSecurityHub: "yes please", function.EnvMinSeverityChat: "urgent"}, []string{function.EnvSecurityHub, function.EnvMinSeverityChat, "urgent"}},
 		{"unknown function", "nope", map[string]string{}, []string{`unknown function "nope"`}},
-		{"several at once", route.RootActivity, map[string]string{EnvLogLevel: "x"}, []string{EnvStaxDomains, EnvEventBus, EnvLogLevel}},
+		{"several at once", function.RootActivity, map[string]string{function.EnvLogLevel: "x"}, []string{function.EnvStaxDomains, function.EnvEventBus, function.EnvLogLevel}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +191,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestLoadNotifierIgnoresEvaluatorVariables(t *testing.T) {
-	if _, err := Load(route.Notifier, env(map[string]string{EnvSecurityHub: "true"})); err != nil {
+	if _, err := Load(function.Notifier, env(map[string]string{function.EnvSecurityHub: "true"})); err != nil {
 		t.Errorf("notifier without Stax domains or bus: %v", err)
 	}
 }
@@ -173,8 +223,8 @@ func TestCentralAccount(t *testing.T) {
 	}
 	for _, in := range []string{"12345", "99998888777x", "9999888877770"} {
 		_, err := CentralAccount(func(string) string { return in })
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), EnvCentralAccount) {
-			t.Errorf("%q: %v, want an error naming %s", in, err, EnvCentralAccount)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), function.EnvCentralAccount) {
+			t.Errorf("%q: %v, want an error naming %s", in, err, function.EnvCentralAccount)
 		}
 	}
 }

@@ -3,38 +3,32 @@ package config
 import (
 	"strings"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Revert modes (ROOTGUARD_REVERT); the same values as functions/internal/handler's.
 const (
-	RevertOff    = "off"
-	RevertDryRun = "dry-run"
-	RevertOn     = "on"
+	RevertOff    = function.RevertOff
+	RevertDryRun = function.RevertDryRun
+	RevertOn     = function.RevertOn
 )
 
-// loadRevert reads ROOTGUARD_REVERT and ROOTGUARD_REVERT_ROLE. Only scp-guard reverts; the
-// variables are refused elsewhere rather than silently ignored.
-func (c *Config) loadRevert(function string, get func(string) string, bad func(name, format string, args ...any)) {
-	c.Revert = strings.ToLower(get(EnvRevert))
-	c.RevertRole = get(EnvRevertRole)
+// readRevert reads ROOTGUARD_REVERT (scp-guard only; Load refuses it elsewhere rather than
+// silently ignoring it).
+func readRevert(c *Config, v string, bad func(string, ...any)) {
+	c.Revert = strings.ToLower(v)
 	switch c.Revert {
-	case "", RevertOff, RevertDryRun, RevertOn: // unset is off
+	case RevertOff, RevertDryRun, RevertOn:
 	default:
-		bad(EnvRevert, "%q is not off, dry-run or on", c.Revert)
-		return
+		bad("%q is not off, dry-run or on", c.Revert)
 	}
-	if function != route.SCPGuard {
-		if c.Revert != "" && c.Revert != RevertOff {
-			bad(EnvRevert, "only scp-guard reverts; leave it unset for %s", function)
-		}
-		return
-	}
-	if c.RevertRole != "" && !isRoleARN(c.RevertRole) {
-		bad(EnvRevertRole, "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", c.RevertRole)
-	}
-	if c.Reverting() && c.RevertRole == "" {
-		bad(EnvRevertRole, "not set: %s=%s needs the revert role's ARN (events it makes are never reverted)", EnvRevert, c.Revert)
+}
+
+// readRevertRole reads ROOTGUARD_REVERT_ROLE (required when reverting: Config.check).
+func readRevertRole(c *Config, v string, bad func(string, ...any)) {
+	c.RevertRole = v
+	if v != "" && !isRoleARN(v) {
+		bad("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", v)
 	}
 }
 

@@ -4,28 +4,28 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func TestLoadRevert(t *testing.T) {
-	base := map[string]string{EnvStaxDomains: "stax.example", EnvEventBus: "rootguard"}
+	base := map[string]string{function.EnvStaxDomains: "stax.example", function.EnvEventBus: "rootguard"}
 	role := "arn:aws:iam::111111111111:role/rootguard-revert"
 	tests := []struct {
 		name, function, mode, role string
 		wantErr                    string // "" for none
 	}{
-		{"unset is off", route.SCPGuard, "", "", ""},
-		{"on with a role", route.SCPGuard, "on", role, ""},
-		{"dry-run with a role path", route.SCPGuard, "dry-run", "arn:aws:iam::111111111111:role/rootguard/revert", ""},
-		{"on without a role", route.SCPGuard, "on", "", EnvRevertRole + ": not set"},
-		{"a session ARN is not a role ARN", route.SCPGuard, "on", "arn:aws:sts::111111111111:assumed-role/rootguard-revert/x", EnvRevertRole},
-		{"a role name is not a role ARN", route.SCPGuard, "dry-run", "rootguard-revert", EnvRevertRole},
-		{"unknown mode", route.SCPGuard, "yes", role, EnvRevert + `: "yes" is not off, dry-run or on`},
-		{"only scp-guard reverts", route.RootActivity, "on", role, EnvRevert + ": only scp-guard"},
+		{"unset is off", function.SCPGuard, "", "", ""},
+		{"on with a role", function.SCPGuard, "on", role, ""},
+		{"dry-run with a role path", function.SCPGuard, "dry-run", "arn:aws:iam::111111111111:role/rootguard/revert", ""},
+		{"on without a role", function.SCPGuard, "on", "", function.EnvRevertRole + ": not set"},
+		{"a session ARN is not a role ARN", function.SCPGuard, "on", "arn:aws:sts::111111111111:assumed-role/rootguard-revert/x", function.EnvRevertRole},
+		{"a role name is not a role ARN", function.SCPGuard, "dry-run", "rootguard-revert", function.EnvRevertRole},
+		{"unknown mode", function.SCPGuard, "yes", role, function.EnvRevert + `: "yes" is not off, dry-run or on`},
+		{"only scp-guard reverts", function.RootActivity, "on", role, function.EnvRevert + ": only scp-guard"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{EnvRevert: tc.mode, EnvRevertRole: tc.role}
+			env := map[string]string{function.EnvRevert: tc.mode, function.EnvRevertRole: tc.role}
 			for k, v := range base {
 				env[k] = v
 			}

@@ -4,18 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rootguard/rootguard/internal/function"
 )
 
-// The heartbeat's end-to-end CloudTrail canary (package canary, "round trip").
-const (
-	// EnvHeartbeatRegions (comma-separated regions): where the heartbeat writes the round-trip
-	// parameter in the management account (the forwarded regions). Empty: no round trip.
-	EnvHeartbeatRegions = "ROOTGUARD_HEARTBEAT_REGIONS"
-	// EnvHeartbeatRoleARN: the role in the management account the heartbeat assumes to write it
-	// (arn:aws:iam::<management account>:role/rootguard-heartbeat); the round-trip events are
-	// accepted from that account only.
-	EnvHeartbeatRoleARN = "ROOTGUARD_HEARTBEAT_ROLE_ARN"
-)
+// The heartbeat's end-to-end CloudTrail canary (package canary, "round trip"): the regions where
+// the heartbeat writes the round-trip parameter in the management account
+// (function.EnvHeartbeatRegions), and the role there it assumes to write it
+// (function.EnvHeartbeatRoleARN, arn:aws:iam::<management account>:role/rootguard-heartbeat); the
+// round-trip events are accepted from that account only.
 
 // RoundTrip is the heartbeat's round-trip configuration.
 type RoundTrip struct {
@@ -29,11 +26,11 @@ type RoundTrip struct {
 // variable, and the error wraps ErrInvalid.
 func LoadRoundTrip(getenv func(string) string) (RoundTrip, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	rt := RoundTrip{Regions: List(get(EnvHeartbeatRegions)), RoleARN: get(EnvHeartbeatRoleARN)}
+	rt := RoundTrip{Regions: List(get(function.EnvHeartbeatRegions)), RoleARN: get(function.EnvHeartbeatRoleARN)}
 	var errs []error
 	for _, r := range rt.Regions {
 		if !isRegion(r) {
-			errs = append(errs, fmt.Errorf("%s: %q is not a region name (e.g. us-east-1)", EnvHeartbeatRegions, r))
+			errs = append(errs, fmt.Errorf("%s: %q is not a region name (e.g. us-east-1)", function.EnvHeartbeatRegions, r))
 		}
 	}
 	if len(rt.Regions) > 0 || rt.RoleARN != "" {
@@ -41,11 +38,11 @@ func LoadRoundTrip(getenv func(string) string) (RoundTrip, error) {
 		name, isRole := strings.CutPrefix(res, "role/")
 		switch {
 		case rt.RoleARN == "":
-			errs = append(errs, fmt.Errorf("%s: not set: give the ARN of the management account's heartbeat role (with %s set)", EnvHeartbeatRoleARN, EnvHeartbeatRegions))
+			errs = append(errs, fmt.Errorf("%s: not set: give the ARN of the management account's heartbeat role (with %s set)", function.EnvHeartbeatRoleARN, function.EnvHeartbeatRegions))
 		case !ok || region != "" || !isAccount(account) || !isRole || !isName(name, 64, "+=,.@_-/"):
-			errs = append(errs, fmt.Errorf("%s: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", EnvHeartbeatRoleARN, rt.RoleARN))
+			errs = append(errs, fmt.Errorf("%s: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", function.EnvHeartbeatRoleARN, rt.RoleARN))
 		case len(rt.Regions) == 0:
-			errs = append(errs, fmt.Errorf("%s: not set: give the regions to write the round-trip parameter in (with %s set)", EnvHeartbeatRegions, EnvHeartbeatRoleARN))
+			errs = append(errs, fmt.Errorf("%s: not set: give the regions to write the round-trip parameter in (with %s set)", function.EnvHeartbeatRegions, function.EnvHeartbeatRoleARN))
 		default:
 			rt.ManagementAccount = account
 		}

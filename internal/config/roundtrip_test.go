@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 func TestLoadRoundTrip(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	got, err := LoadRoundTrip(env(map[string]string{
-		EnvHeartbeatRegions: " us-east-1, eu-west-1 ,", EnvHeartbeatRoleARN: "arn:aws:iam::111111111111:role/rootguard-heartbeat",
+		function.EnvHeartbeatRegions: " us-east-1, eu-west-1 ,", function.EnvHeartbeatRoleARN: "arn:aws:iam::111111111111:role/rootguard-heartbeat",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -27,10 +29,10 @@ func TestLoadRoundTrip(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		"bad region and role": {map[string]string{EnvHeartbeatRegions: "us-east-1,Mars", EnvHeartbeatRoleARN: "arn:aws:iam::1111:user/x"},
-			[]string{EnvHeartbeatRegions + `: "Mars" is not a region`, EnvHeartbeatRoleARN + `: "arn:aws:iam::1111:user/x" is not an IAM role ARN`}},
-		"regions without role": {map[string]string{EnvHeartbeatRegions: "us-east-1"}, []string{EnvHeartbeatRoleARN + ": not set"}},
-		"role without regions": {map[string]string{EnvHeartbeatRoleARN: "arn:aws:iam::111111111111:role/rootguard-heartbeat"}, []string{EnvHeartbeatRegions + ": not set"}},
+		"bad region and role": {map[string]string{function.EnvHeartbeatRegions: "us-east-1,Mars", function.EnvHeartbeatRoleARN: "arn:aws:iam::1111:user/x"},
+			[]string{function.EnvHeartbeatRegions + `: "Mars" is not a region`, function.EnvHeartbeatRoleARN + `: "arn:aws:iam::1111:user/x" is not an IAM role ARN`}},
+		"regions without role": {map[string]string{function.EnvHeartbeatRegions: "us-east-1"}, []string{function.EnvHeartbeatRoleARN + ": not set"}},
+		"role without regions": {map[string]string{function.EnvHeartbeatRoleARN: "arn:aws:iam::111111111111:role/rootguard-heartbeat"}, []string{function.EnvHeartbeatRegions + ": not set"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadRoundTrip(env(c.env))

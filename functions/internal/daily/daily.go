@@ -20,33 +20,22 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/report"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
-// Environment variables of the audit function for the daily report.
-const (
-	// EnvBucket (ROOTGUARD_REPORT_BUCKET): the reports bucket; empty: no report is written.
-	EnvBucket = "ROOTGUARD_REPORT_BUCKET"
-	// EnvPrefix (ROOTGUARD_REPORT_PREFIX, default "reports/"): the key prefix of the reports.
-	EnvPrefix = "ROOTGUARD_REPORT_PREFIX"
-	// EnvKMSKey (ROOTGUARD_REPORT_KMS_KEY): the KMS key ARN the reports are encrypted with
-	// (SSE-KMS); empty: the bucket's default encryption.
-	EnvKMSKey = "ROOTGUARD_REPORT_KMS_KEY"
-	// EnvPresign (ROOTGUARD_REPORT_PRESIGN, Go duration, default 0 = off, at most 168h): put a
-	// pre-signed GET link valid this long in the email.
-	EnvPresign = "ROOTGUARD_REPORT_PRESIGN"
-	// EnvTopic is the alerts topic the summary is emailed to (the notifier's variable).
-	EnvTopic = "ROOTGUARD_ALERTS_TOPIC_ARN"
-	// EnvInterval (ROOTGUARD_REPORT_INTERVAL, Go duration): the audit's schedule interval. The
-	// audit runs several times a day; the report is delivered by the one run whose time falls in
-	// the first interval of the UTC day, so once a day. Empty, 0 or 24h and more: every run.
-	EnvInterval = "ROOTGUARD_REPORT_INTERVAL"
-)
-
-// DefaultPrefix is the reports' key prefix.
-const DefaultPrefix = "reports/"
+// The daily report's variables (the audit function's; package function names them): the
+// reports bucket (function.EnvReportBucket; empty: no report is written), the key prefix
+// (EnvReportPrefix, default function.DefaultReportPrefix), the KMS key ARN the reports are
+// encrypted with (EnvReportKMSKey, SSE-KMS; empty: the bucket's default encryption), how long
+// the emailed pre-signed GET link is valid (EnvReportPresign, Go duration, default 0 = off, at
+// most MaxPresign), the alerts topic the summary is emailed to (function.EnvAlertsTopicARN, the
+// notifier's variable), and the audit's schedule interval (EnvReportInterval, Go duration): the
+// audit runs several times a day, and the report is delivered by the one run whose time falls
+// in the first interval of the UTC day, so once a day (empty, 0 or 24h and more: every run).
+// Config.Interval is that interval.
 
 // MaxPresign is the longest a SigV4 pre-signed link can be valid.
 const MaxPresign = 7 * 24 * time.Hour
@@ -55,44 +44,44 @@ const MaxPresign = 7 * 24 * time.Hour
 type Config struct {
 	Bucket, Prefix, KMSKey, TopicARN string
 	Presign                          time.Duration
-	// Interval is the audit's schedule interval (EnvInterval).
+	// Interval is the audit's schedule interval (function.EnvReportInterval).
 	Interval time.Duration
 }
 
 // LoadConfig reads the configuration from the environment; every bad variable is named.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	c := Config{Bucket: get(EnvBucket), Prefix: get(EnvPrefix), KMSKey: get(EnvKMSKey), TopicARN: get(EnvTopic)}
+	c := Config{Bucket: get(function.EnvReportBucket), Prefix: get(function.EnvReportPrefix), KMSKey: get(function.EnvReportKMSKey), TopicARN: get(function.EnvAlertsTopicARN)}
 	if c.Prefix == "" {
-		c.Prefix = DefaultPrefix
+		c.Prefix = function.DefaultReportPrefix
 	}
 	var bad []string
-	if v := get(EnvPresign); v != "" {
+	if v := get(function.EnvReportPresign); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {
 		case err != nil || d < 0:
-			bad = append(bad, fmt.Sprintf("%s: %q is not a non-negative Go duration (e.g. 72h)", EnvPresign, v))
+			bad = append(bad, fmt.Sprintf("%s: %q is not a non-negative Go duration (e.g. 72h)", function.EnvReportPresign, v))
 		case d > MaxPresign:
-			bad = append(bad, fmt.Sprintf("%s: %s is longer than a pre-signed link can be valid (%s)", EnvPresign, d, MaxPresign))
+			bad = append(bad, fmt.Sprintf("%s: %s is longer than a pre-signed link can be valid (%s)", function.EnvReportPresign, d, MaxPresign))
 		default:
 			c.Presign = d
 		}
 	}
-	if v := get(EnvInterval); v != "" {
+	if v := get(function.EnvReportInterval); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			bad = append(bad, fmt.Sprintf("%s: %q is not a non-negative Go duration (e.g. 6h)", EnvInterval, v))
+			bad = append(bad, fmt.Sprintf("%s: %q is not a non-negative Go duration (e.g. 6h)", function.EnvReportInterval, v))
 		}
 		c.Interval = d
 	}
 	if c.Bucket != "" && (strings.ContainsAny(c.Bucket, "/: ") || len(c.Bucket) < 3 || len(c.Bucket) > 63) {
-		bad = append(bad, fmt.Sprintf("%s: %q is not an S3 bucket name", EnvBucket, c.Bucket))
+		bad = append(bad, fmt.Sprintf("%s: %q is not an S3 bucket name", function.EnvReportBucket, c.Bucket))
 	}
 	if strings.HasPrefix(c.Prefix, "/") {
-		bad = append(bad, fmt.Sprintf("%s: %q must not start with /", EnvPrefix, c.Prefix))
+		bad = append(bad, fmt.Sprintf("%s: %q must not start with /", function.EnvReportPrefix, c.Prefix))
 	}
 	if c.KMSKey != "" && !strings.HasPrefix(c.KMSKey, "arn:") {
-		bad = append(bad, fmt.Sprintf("%s: %q is not a KMS key ARN", EnvKMSKey, c.KMSKey))
+		bad = append(bad, fmt.Sprintf("%s: %q is not a KMS key ARN", function.EnvReportKMSKey, c.KMSKey))
 	}
 	if len(bad) > 0 {
 		return c, fmt.Errorf("invalid rootguard report configuration: %s", strings.Join(bad, "; "))

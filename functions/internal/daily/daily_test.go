@@ -22,6 +22,7 @@ import (
 	"github.com/rootguard/rootguard/internal/aws/awsenv"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/rule"
 )
@@ -130,7 +131,7 @@ func TestDailyReportThroughTheAuditHandler(t *testing.T) {
 	fs3 := newFakeS3(t)
 	snap, eng := setup(t)
 	mail := &published{}
-	cfg := Config{Bucket: bucket, Prefix: DefaultPrefix, KMSKey: keyARN, TopicARN: topic}
+	cfg := Config{Bucket: bucket, Prefix: function.DefaultReportPrefix, KMSKey: keyARN, TopicARN: topic}
 	d := New(awsConfig(t, fs3.URL), cfg, eng.Config())
 	d.SNS = mail
 	out := &discard{}
@@ -196,7 +197,7 @@ func TestPresignedLink(t *testing.T) {
 	snap, eng := setup(t)
 	mail := &published{}
 	cfg, err := LoadConfig(func(k string) string {
-		return map[string]string{EnvBucket: bucket, EnvPresign: "72h", EnvTopic: topic}[k]
+		return map[string]string{function.EnvReportBucket: bucket, function.EnvReportPresign: "72h", function.EnvAlertsTopicARN: topic}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +237,7 @@ func TestDeliveryFailures(t *testing.T) {
 	fs3 := newFakeS3(t)
 	snap, eng := setup(t)
 	mail := &published{}
-	d := New(awsConfig(t, fs3.URL), Config{Bucket: "no-such-bucket", Prefix: DefaultPrefix, TopicARN: topic}, eng.Config())
+	d := New(awsConfig(t, fs3.URL), Config{Bucket: "no-such-bucket", Prefix: function.DefaultReportPrefix, TopicARN: topic}, eng.Config())
 	d.SNS = mail
 	err := d.Deliver(context.Background(), snap, nil, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	if err == nil || !strings.Contains(err.Error(), "s3://no-such-bucket/reports/2026/12/01/") {
@@ -246,15 +247,15 @@ func TestDeliveryFailures(t *testing.T) {
 		t.Errorf("an email was sent for a report that was not written")
 	}
 	for env, want := range map[string]string{
-		EnvPresign: "ROOTGUARD_REPORT_PRESIGN: 200h0m0s is longer",
-		EnvBucket:  "ROOTGUARD_REPORT_BUCKET: \"s3://x\" is not an S3 bucket name",
-		EnvKMSKey:  "ROOTGUARD_REPORT_KMS_KEY: \"alias/x\" is not a KMS key ARN",
+		function.EnvReportPresign: "ROOTGUARD_REPORT_PRESIGN: 200h0m0s is longer",
+		function.EnvReportBucket:  "ROOTGUARD_REPORT_BUCKET: \"s3://x\" is not an S3 bucket name",
+		function.EnvReportKMSKey:  "ROOTGUARD_REPORT_KMS_KEY: \"alias/x\" is not a KMS key ARN",
 	} {
-		vals := map[string]string{EnvBucket: bucket, EnvPresign: "200h", EnvKMSKey: "alias/x"}
-		if env == EnvBucket {
-			vals = map[string]string{EnvBucket: "s3://x"}
-		} else if env == EnvKMSKey {
-			vals = map[string]string{EnvBucket: bucket, EnvKMSKey: "alias/x"}
+		vals := map[string]string{function.EnvReportBucket: bucket, function.EnvReportPresign: "200h", function.EnvReportKMSKey: "alias/x"}
+		if env == function.EnvReportBucket {
+			vals = map[string]string{function.EnvReportBucket: "s3://x"}
+		} else if env == function.EnvReportKMSKey {
+			vals = map[string]string{function.EnvReportBucket: bucket, function.EnvReportKMSKey: "alias/x"}
 		}
 		if _, err := LoadConfig(func(k string) string { return vals[k] }); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", env, err, want)
@@ -268,7 +269,9 @@ func TestDeliveryFailures(t *testing.T) {
 // TestOncePerDay: with the audit's interval configured, only the run in the first interval of the
 // UTC day delivers.
 func TestOncePerDay(t *testing.T) {
-	c, err := LoadConfig(func(k string) string { return map[string]string{EnvBucket: bucket, EnvInterval: "6h"}[k] })
+	c, err := LoadConfig(func(k string) string {
+		return map[string]string{function.EnvReportBucket: bucket, function.EnvReportInterval: "6h"}[k]
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +291,7 @@ func TestOncePerDay(t *testing.T) {
 	fs3 := newFakeS3(t)
 	_, eng := setup(t)
 	mail := &published{}
-	d := New(awsConfig(t, fs3.URL), Config{Bucket: bucket, Prefix: DefaultPrefix, TopicARN: topic, Interval: 6 * time.Hour}, eng.Config())
+	d := New(awsConfig(t, fs3.URL), Config{Bucket: bucket, Prefix: function.DefaultReportPrefix, TopicARN: topic, Interval: 6 * time.Hour}, eng.Config())
 	d.SNS = mail
 	if err := d.Deliver(context.Background(), org.Empty{}, nil, day.Add(12*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -296,7 +299,7 @@ func TestOncePerDay(t *testing.T) {
 	if len(mail.msgs) != 0 || len(fs3.headers) != 0 {
 		t.Errorf("a midday audit delivered: %d emails, %d S3 requests", len(mail.msgs), len(fs3.headers))
 	}
-	if _, err := LoadConfig(func(k string) string { return map[string]string{EnvInterval: "often"}[k] }); err == nil || !strings.Contains(err.Error(), EnvInterval) {
+	if _, err := LoadConfig(func(k string) string { return map[string]string{function.EnvReportInterval: "often"}[k] }); err == nil || !strings.Contains(err.Error(), function.EnvReportInterval) {
 		t.Errorf("a bad interval: %v", err)
 	}
 }

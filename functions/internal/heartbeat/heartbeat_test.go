@@ -20,6 +20,7 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/fault"
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/config"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -177,22 +178,22 @@ func TestConfig(t *testing.T) {
 		env  map[string]string
 		ok   bool
 	}{
-		{"bus name", map[string]string{config.EnvEventBus: "rootguard"}, true},
-		{"bus ARN", map[string]string{config.EnvEventBus: "arn:aws:events:eu-west-1:999988887777:event-bus/rootguard"}, true},
-		{"no bus", map[string]string{config.EnvStaxDomains: "stax.example"}, false},
-		{"not a bus", map[string]string{config.EnvEventBus: "arn:aws:sns:eu-west-1:999988887777:rootguard"}, false},
+		{"bus name", map[string]string{function.EnvEventBus: "rootguard"}, true},
+		{"bus ARN", map[string]string{function.EnvEventBus: "arn:aws:events:eu-west-1:999988887777:event-bus/rootguard"}, true},
+		{"no bus", map[string]string{function.EnvStaxDomains: "stax.example"}, false},
+		{"not a bus", map[string]string{function.EnvEventBus: "arn:aws:sns:eu-west-1:999988887777:rootguard"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := config.Load(route.Heartbeat, env(tt.env))
 			if tt.ok {
-				if err != nil || c.EventBus != tt.env[config.EnvEventBus] {
+				if err != nil || c.EventBus != tt.env[function.EnvEventBus] {
 					t.Errorf("Load: %v, bus %q", err, c.EventBus)
 				}
 				return
 			}
-			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), config.EnvEventBus) {
-				t.Errorf("Load: %v, want an error naming %s", err, config.EnvEventBus)
+			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), function.EnvEventBus) {
+				t.Errorf("Load: %v, want an error naming %s", err, function.EnvEventBus)
 			}
 		})
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
 	"github.com/rootguard/rootguard/internal/route"
-	"github.com/rootguard/rootguard/internal/rule"
 )
 
 // BenchmarkWarmHandler measures the warm per-event latency of each evaluator's handler as wired
@@ -30,7 +29,6 @@ func BenchmarkWarmHandler(b *testing.B) {
 		b.Setenv(k, v)
 	}
 	routed := routedSamples(b)
-	groups := map[string]rule.Group{route.RootActivity: rule.GroupRoot, route.SCPGuard: rule.GroupProtection, route.Onboarding: rule.GroupOnboarding}
 	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
 		b.Run(fn, func(b *testing.B) {
 			devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -40,7 +38,7 @@ func BenchmarkWarmHandler(b *testing.B) {
 			defer devnull.Close()
 			stdout := os.Stdout
 			os.Stdout = devnull
-			h, err := evaluator.New(context.Background(), fn, nil, groups[fn])
+			h, err := evaluator.New(context.Background(), fn, nil) // the rule groups of function.Table
 			os.Stdout = stdout
 			if err != nil {
 				b.Fatal(err)

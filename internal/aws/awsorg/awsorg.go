@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 )
 
@@ -47,15 +48,15 @@ type Mode string
 // The root credential reading modes.
 const (
 	// ModeAuditRole assumes Config.RoleName in the account and reads IAM GetAccountSummary.
-	ModeAuditRole Mode = "audit-role"
+	ModeAuditRole Mode = function.ModeAuditRole
 	// ModeAssumeRoot opens a centralised root session (sts:AssumeRoot with the
 	// IAMAuditRootUserCredentials task policy) and reads GetLoginProfile, ListMFADevices,
 	// ListAccessKeys and ListSigningCertificates for the root user.
-	ModeAssumeRoot Mode = "assume-root"
+	ModeAssumeRoot Mode = function.ModeAssumeRoot
 )
 
-// DefaultTTL is how long a fact is reused across warm invocations.
-const DefaultTTL = 15 * time.Minute
+// DefaultTTL is how long a fact is reused across warm invocations (ROOTGUARD_FACTS_TTL's default).
+const DefaultTTL = function.DefaultFactsTTL
 
 // AuditTaskPolicy is the task policy of the centralised root sessions rootguard opens.
 const AuditTaskPolicy = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/rootguard/rootguard/internal/aws/awsenv"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -222,13 +223,13 @@ func TestRootCredentialsModes(t *testing.T) {
 		}
 	})
 	t.Run("sessions are reused until they expire", func(t *testing.T) {
-		e := setup(t, awsfake.Sample(), Config{AccountID: "111111111111"})
+		e := setup(t, awsfake.Sample(), Config{AccountID: "111111111111", TTL: sessionTTL})
 		v := e.view(t)
 		for range 2 {
 			if _, err := v.RootCredentials("222222222222"); err != nil {
 				t.Fatal(err)
 			}
-			e.clock.Advance(DefaultTTL + time.Second)
+			e.clock.Advance(sessionTTL + time.Second)
 		}
 		if n := e.fake.Calls(awsfake.STS, "AssumeRole"); n != 2 {
 			t.Errorf("%d AssumeRole calls across a TTL longer than the session, want 2", n)
@@ -239,8 +240,12 @@ func TestRootCredentialsModes(t *testing.T) {
 	})
 }
 
+// sessionTTL is a facts TTL as long as an audit role session, so that the sessions expire with
+// the facts (DefaultTTL is shorter: a session outlives it).
+const sessionTTL = sessionSeconds * time.Second
+
 func TestCacheTTL(t *testing.T) {
-	e := setup(t, awsfake.Sample(), Config{AccountID: "111111111111"})
+	e := setup(t, awsfake.Sample(), Config{AccountID: "111111111111", TTL: sessionTTL})
 	read := func(v *View) {
 		t.Helper()
 		for _, f := range []func() error{
@@ -262,12 +267,15 @@ func TestCacheTTL(t *testing.T) {
 	if n := len(e.fake.CallLog()); n != first {
 		t.Errorf("warm read made %d calls, want none", n-first)
 	}
-	e.clock.Advance(DefaultTTL)
+	e.clock.Advance(sessionTTL)
 	read(e.view(t))
 	if n := len(e.fake.CallLog()); n != 2*first {
 		t.Errorf("after the TTL: %d calls, want the first read's %d again", n-first, first)
 	}
 
+	if def := New(Config{RoleName: auditRole, AccountID: "111111111111"}, testClients(e.fake, 3)); def.cfg.TTL != function.DefaultFactsTTL {
+		t.Errorf("TTL unset: %v, want ROOTGUARD_FACTS_TTL's default %v", def.cfg.TTL, function.DefaultFactsTTL)
+	}
 	off := New(Config{RoleName: auditRole, AccountID: "111111111111", TTL: -1}, testClients(e.fake, 3))
 	e.fake.ResetCalls()
 	read(off.For(t.Context()))

@@ -1,7 +1,7 @@
 // Package evaluator builds the handlers of the evaluator functions (root-activity, scp-guard,
 // onboarding) and of audit: the rule engine, the live organization facts (awsorg, with the state
-// table as the protection SCPs' memory for scp-guard and audit when ROOTGUARD_DEDUP_TABLE is set)
-// and the rootguard event bus publisher.
+// table items each function uses when ROOTGUARD_DEDUP_TABLE is set, as function.Table says) and
+// the rootguard event bus publisher.
 package evaluator
 
 import (
@@ -19,9 +19,10 @@ import (
 	"github.com/rootguard/rootguard/internal/aws/forwarder"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/config"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/statekey"
 )
 
 // liveFacts adapts awsorg.Facts to handler.Facts.
@@ -30,13 +31,15 @@ type liveFacts struct{ f *awsorg.Facts }
 func (l liveFacts) For(ctx context.Context) org.Facts { return l.f.For(ctx) }
 func (l liveFacts) Invalidate(ev *cloudtrail.Event)   { l.f.Invalidate(ev) }
 
-// StateTable builds the protection SCPs' store on the state table (internal/aws/dynamostore.New);
-// scp-guard and the audit keep the protection SCPs' state there, and every evaluator reads the
-// custody state (exception grants, trust suspensions) from it.
+// StateTable builds the organization facts' store on the state table
+// (internal/aws/dynamostore.New): the protection SCPs' state, the custody state (exception
+// grants, trust suspensions) and the accounts' recorded ownership, of which each function uses
+// the items function.Table gives it.
 type StateTable func(cfg aws.Config, table string) awsorg.Store
 
 // parts are what every evaluator and the audit share.
 type parts struct {
+	fn     function.Function
 	base   *wire.Base
 	engine *rule.Engine
 	facts  handler.Facts
@@ -45,14 +48,18 @@ type parts struct {
 	custody handler.Custody
 }
 
-func build(ctx context.Context, function string, table StateTable) (*parts, error) {
-	b, err := wire.Load(ctx, function)
+func build(ctx context.Context, name string, table StateTable) (*parts, error) {
+	fn, ok := function.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown function %q", config.ErrInvalid, name)
+	}
+	b, err := wire.Load(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := rule.NewEngine(b.Config.Rules())
+	eng, err := Engine(name, b.Config)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", function, err)
+		return nil, err
 	}
 	ttl := b.Config.FactsTTL
 	if ttl == 0 {
@@ -65,76 +72,68 @@ func build(ctx context.Context, function string, table StateTable) (*parts, erro
 		Metrics:  b.Metrics,
 		Logger:   b.Log,
 	}
-	// scp-guard and the audit share the protection SCPs' recorded state through the state table
-	// (the audit's listing seeds it; scp-guard reads the state before each change from it).
-	if t := b.Config.DedupTable; t != "" && table != nil && (function == route.SCPGuard || function == route.Audit) {
-		rc := eng.Config()
-		acfg.Store = table(b.AWS, t)
-		acfg.Remember = rc.IsProtectionName
+	// The state table's items the function uses (function.Table): scp-guard and the audit share
+	// the protection SCPs' recorded state (the audit's listing seeds it; scp-guard reads the state
+	// before each change from it); root-activity, onboarding and the audit read and record each
+	// account's ownership (owner#<account id>: ownership is sticky); every evaluator reads the
+	// custody state, which scp-guard writes.
+	var store awsorg.Store
+	if t := b.Config.DedupTable; t != "" && table != nil && fn.UsesState() {
+		store = table(b.AWS, t)
 	}
-	// root-activity, onboarding and the audit read and record each account's ownership in the state
-	// table (owner#<account id>): ownership is sticky.
-	if t := b.Config.DedupTable; t != "" && table != nil && RecordsOwnership(function) {
-		if st, ok := table(b.AWS, t).(awsorg.OwnerStore); ok {
-			rc := eng.Config()
-			acfg.Owners, acfg.Ownership = st, rc.Ownership
-		}
+	rc := eng.Config()
+	if store != nil && fn.Writes(statekey.Policy) {
+		acfg.Store, acfg.Remember = store, rc.IsProtectionName
 	}
-	// root-activity and onboarding only read the custody state (exception grants, trust
-	// suspensions) from the table; scp-guard writes it.
-	var custodyOnly awsorg.Store
-	if t := b.Config.DedupTable; t != "" && table != nil && (function == route.RootActivity || function == route.Onboarding) {
-		custodyOnly = table(b.AWS, t)
+	if st, ok := store.(awsorg.OwnerStore); ok && fn.Writes(statekey.Owner) {
+		acfg.Owners, acfg.Ownership = st, rc.Ownership
 	}
 	if err := acfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
+		return nil, fmt.Errorf("%s: organization facts: %w", name, err)
 	}
 	clients, err := awsorg.NewClients(b.AWSUncounted)
 	if err != nil {
-		return nil, fmt.Errorf("%s: organization facts: %w", function, err)
+		return nil, fmt.Errorf("%s: organization facts: %w", name, err)
 	}
 	p := &parts{
+		fn:     fn,
 		base:   b,
 		engine: eng,
 		facts:  liveFacts{awsorg.New(acfg, clients)},
 		bus:    &handler.Bus{API: eventbridge.NewFromConfig(b.AWS), Name: b.Config.EventBus},
 	}
-	// The state table also keeps the exceptions granted and the trust suspended (dynamostore).
-	if cs, ok := acfg.Store.(handler.Custody); ok {
-		p.custody = cs
-	} else if cs, ok := custodyOnly.(handler.Custody); ok {
+	if cs, ok := store.(handler.Custody); ok && fn.Reads(statekey.Grant) {
 		p.custody = cs
 	}
 	return p, nil
 }
 
-// RecordsOwnership reports whether a function reads and records accounts' ownership in the state
-// table: the functions that evaluate root events and those that first see an account.
-func RecordsOwnership(function string) bool {
-	return function == route.RootActivity || function == route.Onboarding || function == route.Audit
-}
-
-// New builds the handler of root-activity, scp-guard or onboarding, evaluating the given rule
-// groups; table builds the state table's store (nil: no state table, no exception counts).
-func New(ctx context.Context, function string, table StateTable, groups ...rule.Group) (*handler.Evaluator, error) {
-	p, err := build(ctx, function, table)
+// New builds the handler of an evaluating function without a response of its own (root-activity,
+// onboarding), evaluating its rule groups (function.Table); table builds the state table's store
+// (nil: no state table, no exception counts).
+func New(ctx context.Context, name string, table StateTable) (*handler.Evaluator, error) {
+	p, err := build(ctx, name, table)
 	if err != nil {
 		return nil, err
 	}
-	return evaluatorOf(p, function, groups...)
+	return evaluatorOf(p)
 }
 
 // evaluatorOf is the handler of an evaluating function from its wiring.
-func evaluatorOf(p *parts, function string, groups ...rule.Group) (*handler.Evaluator, error) {
+func evaluatorOf(p *parts) (*handler.Evaluator, error) {
 	central, err := config.CentralAccount(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", function, err)
+		return nil, fmt.Errorf("%s: %w", p.fn.Name, err)
+	}
+	groups := make([]rule.Group, len(p.fn.Groups))
+	for i, g := range p.fn.Groups {
+		groups[i] = rule.Group(g)
 	}
 	h := &handler.Evaluator{
-		Function: function, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
+		Function: p.fn.Name, Engine: p.engine, Groups: groups, Facts: p.facts, Out: p.bus,
 		Log: p.base.Log, Metrics: p.base.Metrics, CentralAccount: central, Custody: p.custody,
 	}
-	if function == route.Onboarding {
+	if p.fn.Takes(function.EnvOnboardingWait) {
 		h.OnboardingWait = p.base.Config.OnboardingWait
 	}
 	return h, nil
@@ -142,7 +141,7 @@ func evaluatorOf(p *parts, function string, groups ...rule.Group) (*handler.Eval
 
 // Audit builds the handler of the audit function, with its state table.
 func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
-	p, err := build(ctx, route.Audit, table)
+	p, err := build(ctx, function.Audit, table)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +154,7 @@ func auditorOf(p *parts) (*handler.Auditor, error) {
 	a := &handler.Auditor{Engine: p.engine, Facts: p.facts, Out: p.bus, Log: p.base.Log, Metrics: p.base.Metrics, Custody: p.custody}
 	regions, bus, err := config.ForwarderAudit(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", route.Audit, err)
+		return nil, fmt.Errorf("%s: %w", p.fn.Name, err)
 	}
 	if len(regions) > 0 {
 		cfg := p.base.AWS

@@ -10,7 +10,6 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -32,7 +31,7 @@ func withReport(p *parts, reporter Reporter) (*handler.Auditor, error) {
 	if reporter != nil {
 		after, err := reporter(p.base.AWS, p.engine.Config())
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", route.Audit, err)
+			return nil, fmt.Errorf("%s: %w", p.fn.Name, err)
 		}
 		h.AfterAudit = after
 	}

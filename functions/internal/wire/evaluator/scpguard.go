@@ -7,8 +7,7 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
-	"github.com/rootguard/rootguard/internal/route"
-	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // RespondTable builds scp-guard's response state on the state table: the revert counts and the
@@ -21,11 +20,11 @@ type RespondTable func(cfg aws.Config, table string) (handler.RevertCounter, han
 // reported, and with on it is executed through the revert role (ROOTGUARD_REVERT_ROLE), which
 // scp-guard assumes with its own credentials.
 func SCPGuard(ctx context.Context, table StateTable, respond RespondTable) (*handler.Evaluator, error) {
-	p, err := build(ctx, route.SCPGuard, table)
+	p, err := build(ctx, function.SCPGuard, table)
 	if err != nil {
 		return nil, err
 	}
-	h, err := evaluatorOf(p, route.SCPGuard, rule.GroupProtection, rule.GroupCustody)
+	h, err := evaluatorOf(p)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +54,7 @@ type AuditOpenTable func(cfg aws.Config, table string) handler.AuditOpenStore
 // state table and resolves them when their checks pass again, and delivers the daily report
 // after each audit when the reporter configures one.
 func AuditResolving(ctx context.Context, table StateTable, open AuditOpenTable, reporter Reporter) (*handler.Auditor, error) {
-	p, err := build(ctx, route.Audit, table)
+	p, err := build(ctx, function.Audit, table)
 	if err != nil {
 		return nil, err
 	}

@@ -14,12 +14,12 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/notify"
 	"github.com/rootguard/rootguard/functions/internal/wire"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // New builds the notifier's handler.
 func New(ctx context.Context) (*notify.Handler, error) {
-	b, err := wire.Load(ctx, route.Notifier)
+	b, err := wire.Load(ctx, function.Notifier)
 	if err != nil {
 		return nil, err
 	}
