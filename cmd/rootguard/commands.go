@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/function"
-	"github.com/rootguard/rootguard/internal/render"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -72,36 +70,13 @@ func cmdAudit(ctx context.Context, e env, args []string) (int, error) {
 	return exitCode(findings, failOn), nil
 }
 
-// write renders findings in the chosen format.
+// write renders findings in the chosen format (one of formats; checked when the flags are read).
 func write(e env, format string, findings []finding.Finding, now time.Time) error {
-	switch format {
-	case "json":
-		return render.JSONLines(e.stdout, findings)
-	case "asff":
-		body, err := render.ASFFBatch(findings, render.ASFFContext{
-			Region:           firstNonEmpty(e.getenv("AWS_REGION"), e.getenv("AWS_DEFAULT_REGION"), "us-east-1"),
-			CallingAccountID: firstNonEmpty(e.getenv(function.EnvSecurityHubAccount), "000000000000"),
-			Now:              now,
-		})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(e.stdout, "%s\n", body)
-		return err
-	case "chatbot":
-		for _, f := range findings {
-			b, err := render.Chat(f)
-			if err != nil {
-				return err
-			}
-			if _, err := fmt.Fprintf(e.stdout, "%s\n", b); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		return render.Text(e.stdout, findings, render.TextOptions{Color: colorOK(e)})
+	f, ok := lookupFormat(format)
+	if !ok {
+		return fmt.Errorf("--format %q: want %s", format, formatList())
 	}
+	return f.write(e, findings, now)
 }
 
 func colorOK(e env) bool {

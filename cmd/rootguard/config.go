@@ -65,7 +65,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.exceptionMaxAge, "exception-max-age", "24h", "longest approved exception `DURATION` [ROOTGUARD_EXCEPTION_MAX_AGE]")
 	fs.StringVar(&o.approvers, "exception-approvers", "", "comma-separated IAM role or user `ARNS` whose TagResource of rootguard:exception grants an exception; without them no exception counts [ROOTGUARD_EXCEPTION_APPROVERS]")
 	fs.StringVar(&o.trustSuspension, "trust-suspension", "24h", "how long a changed trusted principal or approver is not trusted (`DURATION`) [ROOTGUARD_TRUST_SUSPENSION]")
-	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json (one finding per line), asff, chatbot, or plan (replay: the revert plan, one call per line) [ROOTGUARD_FORMAT]")
+	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: "+formatHelp()+", or plan (replay: the revert plan, one call per line) [ROOTGUARD_FORMAT]")
 	fs.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding is at or above `SEVERITY` [ROOTGUARD_FAIL_ON]")
 }
 
@@ -119,14 +119,13 @@ func (o *options) setup() (*rule.Engine, org.Facts, finding.Severity, error) {
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	switch o.format {
-	case "text", "json", "asff", "chatbot":
-	case "plan":
+	if _, ok := lookupFormat(o.format); !ok {
+		if o.format != "plan" {
+			return nil, nil, 0, fmt.Errorf("--format %q: want %s", o.format, formatList())
+		}
 		if !o.planOK {
 			return nil, nil, 0, fmt.Errorf("--format plan: only replay prints a revert plan")
 		}
-	default:
-		return nil, nil, 0, fmt.Errorf("--format %q: want text, json, asff or chatbot", o.format)
 	}
 	var failOn finding.Severity
 	if o.failOn != "" {

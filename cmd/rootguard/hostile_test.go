@@ -63,7 +63,8 @@ func TestHostileInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, format := range []string{"text", "json", "asff", "chatbot"} {
+	for _, f := range formats {
+		format := f.name
 		t.Run(format, func(t *testing.T) {
 			code, out, errOut := runCLI(t, nil, "", "replay", "--org", "../../events/org.json", "--stax-domains", "stax.example", "--format", format, "--quiet", dir)
 			if code != exitUsage {

@@ -23,11 +23,13 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
+	"github.com/rootguard/rootguard/internal/statekey"
 )
 
 // Sentinel errors: the event is refused, and retrying it cannot help.
@@ -118,7 +120,7 @@ func (h *Evaluator) handle(ctx context.Context, raw json.RawMessage) error {
 	}
 	cu := custodyFor(ctx, h.Custody)
 	findings := h.Engine.EvaluateWith(ev, facts, cu, h.Groups...)
-	if h.Function == route.SCPGuard { // the function the custody events are routed to writes them
+	if fn, _ := function.Lookup(h.Function); fn.Writes(statekey.Grant) { // the function that records custody (scp-guard)
 		if err := witness(ctx, h.Log, h.Metrics, h.Engine, h.Custody, cu, ev, h.Now); err != nil {
 			return err
 		}
