@@ -28,7 +28,9 @@ const (
 type Kind struct {
 	// Name identifies the kind ("root-signin", ...).
 	Name string
-	// Rule is the rule the canary must raise; the heartbeat alarm watches it.
+	// Rule is the id of the rule the canary must raise; the heartbeat alarm watches it. An id, not
+	// the rule: the heartbeat links this package and not the rule engine (the tests check that it
+	// names a catalogue rule its function evaluates and raises).
 	Rule string
 	// Function is the function the canary is routed to.
 	Function string

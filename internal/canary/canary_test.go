@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
-// TestEveryCanaryRaisesItsRule: each canary decodes, is routed to exactly its function, and the
-// engine over the canary facts raises its rule, marked as a canary.
+// TestEveryCanaryRaisesItsRule: each canary names a catalogue rule of a group its function
+// evaluates (the package names the rule by its id, as it must not link the rule engine), decodes,
+// is routed to exactly its function, and the engine, evaluating that function's rule groups over
+// the canary facts, raises its rule, marked as a canary.
 func TestEveryCanaryRaisesItsRule(t *testing.T) {
 	eng, err := rule.NewEngine(rule.Config{StaxDomains: []string{"stax.example"}})
 	if err != nil {
@@ -26,6 +29,21 @@ func TestEveryCanaryRaisesItsRule(t *testing.T) {
 	}
 	for _, c := range events {
 		t.Run(c.Kind.Name, func(t *testing.T) {
+			r, ok := rule.ByID(c.Kind.Rule)
+			if !ok {
+				t.Fatalf("rule %q is not in the catalogue", c.Kind.Rule)
+			}
+			fn, ok := function.Lookup(c.Kind.Function)
+			if !ok {
+				t.Fatalf("function %q is not in the function table", c.Kind.Function)
+			}
+			var groups []rule.Group
+			for _, g := range fn.Groups {
+				groups = append(groups, rule.Group(g))
+			}
+			if !slices.Contains(groups, r.Group) {
+				t.Errorf("rule %s (group %s) is not evaluated by %s (groups %v)", r.ID, r.Group, fn.Name, fn.Groups)
+			}
 			ev, err := cloudtrail.Decode(c.Envelope("999988887777", "eu-west-1", now))
 			if err != nil {
 				t.Fatal(err)
@@ -41,7 +59,7 @@ func TestEveryCanaryRaisesItsRule(t *testing.T) {
 			if !slices.Equal(fns, []string{c.Kind.Function}) {
 				t.Errorf("routed to %v, want [%s]", fns, c.Kind.Function)
 			}
-			fs := eng.Evaluate(ev, Facts("stax.example", "Stax-Protection*"))
+			fs := eng.Evaluate(ev, Facts("stax.example", "Stax-Protection*"), groups...)
 			found := false
 			for _, f := range fs {
 				if f.Rule == c.Kind.Rule {

@@ -23,6 +23,13 @@ var ASFFNamespaces = map[string][]string{
 	"Sensitive Data Identifications": {"PII", "Passwords", "Legal", "Financial", "Security", "Business"},
 }
 
+// classifiedByID gives a rule the ASFF type, under AWS Security Best Practices, whose classifier
+// is the rule's own id, after the types it lists.
+func classifiedByID(r *Rule) *Rule {
+	r.ASFFTypes = append(r.ASFFTypes, typeBestPractices+r.ID)
+	return r
+}
+
 // scpTypes are the types of the protection SCP rules.
 var scpTypes = []string{typeDefenseSCP, typeConfigSCP}
 

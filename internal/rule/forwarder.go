@@ -13,8 +13,8 @@ import (
 	"github.com/rootguard/rootguard/internal/route"
 )
 
-// ForwarderTampered is the rule id of a change to rootguard's own resources.
-const ForwarderTampered = "FORWARDER-TAMPERED"
+// ForwarderTampered is the rule id of a change to rootguard's own resources (forwarderRule's).
+var ForwarderTampered = forwarderRule.ID
 
 // DefaultDeploymentPrincipals are the principals that deploy rootguard when none is configured
 // (ROOTGUARD_DEPLOYMENT_PRINCIPALS): the service-managed StackSet execution role in member
@@ -31,13 +31,12 @@ const NamePrefix = "rootguard"
 
 const refForwarder = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html"
 
-var forwarderRule = &Rule{
-	ID:        ForwarderTampered,
-	ASFFTypes: []string{typeBestPractices + ForwarderTampered},
-	Lower:     exempt,
-	Events:    inPart(function.SCPGuard, "tamper", tamperEvents()...),
-	Title:     "rootguard's own resources changed",
-	Group:     GroupCustody,
+var forwarderRule = classifiedByID(&Rule{
+	ID:     "FORWARDER-TAMPERED",
+	Lower:  exempt,
+	Events: inPart(function.SCPGuard, "tamper", tamperEvents()...),
+	Title:  "rootguard's own resources changed",
+	Group:  GroupCustody,
 	When: "a change to rootguard's own resources by anyone but its deployment role (EventBridge `DisableRule`, `DeleteRule`, `PutRule`, " +
 		"`RemoveTargets`, `PutTargets` on rules named with the rootguard prefix; CloudFormation changes to its stacks and StackSet instances; " +
 		"Lambda, SNS, DynamoDB, KMS changes to its resources in the central account); and in the audit, an account and region whose " +
@@ -47,7 +46,7 @@ var forwarderRule = &Rule{
 	Remediation: "The rootguard operators redeploy rootguard (the StackSet instance or the management stack of that account and region) to restore the forwarder, and find out who changed it and why. Attach the rootguard-guard SCP so that only the StackSet execution role can change rootguard's resources in member accounts.",
 	References:  []string{refForwarder, "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html"},
 	eval:        evalForwarderTampered,
-}
+})
 
 var forwarderRules = []*Rule{forwarderRule}
 

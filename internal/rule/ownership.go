@@ -28,7 +28,9 @@ func stickyOwnership(current string, a org.Account) (ownership, note string) {
 }
 
 // emailRules are the custody rules of this file.
-var emailRules = []*Rule{{
+var emailRules = []*Rule{rootEmailChanged}
+
+var rootEmailChanged = &Rule{
 	ID:        "ROOT-EMAIL-CHANGED",
 	ASFFTypes: []string{"TTPs/Persistence/Root Email Changed", typeRootUsage}, Lower: exempt,
 	// Recorded in the account that makes the call (the management account for a member's email).
@@ -43,7 +45,7 @@ var emailRules = []*Rule{{
 	Remediation: "Stax confirms the change was approved (a change ticket and an exception on the account covering it). If not: cancel a pending request, or recover the root user through the Stax mailbox (the previous email's owner can contact AWS Support), reset the root password and MFA, and review who called the Account API.",
 	References:  []string{refAccountEmail, refAccountAPI},
 	eval:        evalEmailChanged,
-}}
+}
 
 func evalEmailChanged(c *Ctx) []Hit {
 	ev := c.Ev
@@ -121,7 +123,7 @@ func (r *Replayer) recordOwnership(ev *cloudtrail.Event, findings []finding.Find
 		return
 	}
 	for _, f := range findings {
-		if f.Rule == "ROOT-EMAIL-CHANGED" && r.eng.emailChangeApproved(f) {
+		if f.Rule == rootEmailChanged.ID && r.eng.emailChangeApproved(f) {
 			r.State.RecordOwnership(ch.AccountID, cfg.Ownership(ch.NewEmail), "")
 			return
 		}

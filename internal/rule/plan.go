@@ -56,13 +56,13 @@ func (e *Engine) Plan(f finding.Finding, ev *cloudtrail.Event, facts org.Facts, 
 	}
 	p := ev.Param
 	switch {
-	case f.Rule == "SCP-DETACHED" && ev.EventName == "DetachPolicy":
+	case f.Rule == scpDetached.ID && ev.EventName == "DetachPolicy":
 		if p("policyId") == "" || p("targetId") == "" {
 			return nil
 		}
 		return []finding.RevertCall{call(finding.ActionAttachPolicy, map[string]string{"PolicyId": p("policyId"), "TargetId": p("targetId")})}
 
-	case f.Rule == "SCP-MODIFIED" && ev.EventName == "UpdatePolicy":
+	case f.Rule == scpModified.ID && ev.EventName == "UpdatePolicy":
 		if f.Severity < finding.High || p("policyId") == "" {
 			return nil
 		}
@@ -85,7 +85,7 @@ func (e *Engine) Plan(f finding.Finding, ev *cloudtrail.Event, facts org.Facts, 
 		}
 		return []finding.RevertCall{call(finding.ActionUpdatePolicy, params)}
 
-	case f.Rule == "SCP-POLICY-TYPE-DISABLED" && ev.EventName == "DisablePolicyType":
+	case f.Rule == scpPolicyTypeDisabled.ID && ev.EventName == "DisablePolicyType":
 		root := p("rootId")
 		if root == "" || p("policyType") != org.PolicyTypeSCP {
 			return nil
@@ -108,7 +108,7 @@ func (e *Engine) Plan(f finding.Finding, ev *cloudtrail.Event, facts org.Facts, 
 		}
 		return out
 
-	case f.Rule == "SCP-NOT-EFFECTIVE" && ev.EventName == "MoveAccount":
+	case f.Rule == scpNotEffective.ID && ev.EventName == "MoveAccount":
 		account, now, was := p("accountId"), p("destinationParentId"), p("sourceParentId")
 		if was == "" {
 			if a, err := facts.Account(account); err == nil {

@@ -34,8 +34,9 @@ func policyOf(f *finding.Finding) []string {
 	return nil
 }
 
-var protectionRules = []*Rule{
-	{
+// The protection rules the open findings and the revert plans name.
+var (
+	scpDetached = &Rule{
 		ID:        "SCP-DETACHED",
 		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DetachPolicy", "AttachPolicy")}, // AttachPolicy resolves it
 		Lower:       Lowering{ByException: always[*finding.Finding], ByTrusted: always[*cloudtrail.Event], CoveredBy: resourcesOf},
@@ -47,20 +48,8 @@ var protectionRules = []*Rule{
 		Remediation: protectionRemedy,
 		References:  []string{refSCP, refStaxSCP},
 		eval:        evalDetached,
-	},
-	{
-		ID:        "SCP-DELETED",
-		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DeletePolicy")}, Lower: Lowering{Never: true, CoveredBy: policyOf},
-		Title:       "Protection SCP deleted",
-		Group:       GroupProtection,
-		When:        "`DeletePolicy` of a protection SCP",
-		Severity:    "CRITICAL; MEDIUM when the call failed",
-		Why:         "Deleting the protection SCP removes the root restrictions from the whole organization for good.",
-		Remediation: protectionRemedy,
-		References:  []string{refSCP, refStaxSCP},
-		eval:        evalDeleted,
-	},
-	{
+	}
+	scpModified = &Rule{
 		ID:        "SCP-MODIFIED",
 		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "UpdatePolicy")},
 		Lower: Lowering{ByException: always[*finding.Finding], ByTrusted: always[*cloudtrail.Event], CoveredBy: policyOf},
@@ -73,8 +62,8 @@ var protectionRules = []*Rule{
 		Remediation: protectionRemedy,
 		References:  []string{refSCP, refStaxSCP},
 		eval:        evalModified,
-	},
-	{
+	}
+	scpPolicyTypeDisabled = &Rule{
 		ID:        "SCP-POLICY-TYPE-DISABLED",
 		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DisablePolicyType", "EnablePolicyType")}, Lower: neverLowered, // EnablePolicyType resolves it
 		Title:       "SCP policy type disabled",
@@ -85,8 +74,8 @@ var protectionRules = []*Rule{
 		Remediation: "Stax re-enables the SCP policy type at the root (EnablePolicyType), re-attaches the protection SCP and every other SCP, and finds out who disabled it.",
 		References:  []string{refSCP},
 		eval:        evalPolicyTypeDisabled,
-	},
-	{
+	}
+	scpNotEffective = &Rule{
 		ID:        "SCP-NOT-EFFECTIVE",
 		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "MoveAccount")}, Check: checkProtection,
 		Lower:       Lowering{ByException: always[*finding.Finding], ByTrusted: func(ev *cloudtrail.Event) bool { return orgsEvent(ev, "MoveAccount") }},
@@ -98,7 +87,26 @@ var protectionRules = []*Rule{
 		Remediation: "Stax moves the account back under an OU covered by the protection SCP, or attaches the protection SCP where it is missing.",
 		References:  []string{refSCP, refStaxSCP},
 		eval:        evalMoveAccount,
+	}
+)
+
+var protectionRules = []*Rule{
+	scpDetached,
+	{
+		ID:        "SCP-DELETED",
+		ASFFTypes: scpTypes, Events: []route.Event{apiCall("organizations", "DeletePolicy")}, Lower: Lowering{Never: true, CoveredBy: policyOf},
+		Title:       "Protection SCP deleted",
+		Group:       GroupProtection,
+		When:        "`DeletePolicy` of a protection SCP",
+		Severity:    "CRITICAL; MEDIUM when the call failed",
+		Why:         "Deleting the protection SCP removes the root restrictions from the whole organization for good.",
+		Remediation: protectionRemedy,
+		References:  []string{refSCP, refStaxSCP},
+		eval:        evalDeleted,
 	},
+	scpModified,
+	scpPolicyTypeDisabled,
+	scpNotEffective,
 	scpMissing,
 	{
 		ID:        "ACCOUNT-LEFT-ORG",

@@ -48,9 +48,9 @@ func (e *Engine) OpenRecord(f finding.Finding, ev *cloudtrail.Event, before org.
 	p := ev.Param
 	o := Open{Finding: f}
 	switch {
-	case f.Rule == "SCP-DETACHED" && ev.EventName == "DetachPolicy" && p("policyId") != "" && p("targetId") != "":
+	case f.Rule == scpDetached.ID && ev.EventName == "DetachPolicy" && p("policyId") != "" && p("targetId") != "":
 		o.Key = keyDetached(p("policyId"), p("targetId"))
-	case f.Rule == "SCP-MODIFIED" && ev.EventName == "UpdatePolicy" && p("policyId") != "":
+	case f.Rule == scpModified.ID && ev.EventName == "UpdatePolicy" && p("policyId") != "":
 		if f.Severity == finding.Low {
 			return Open{}, false
 		}
@@ -59,9 +59,9 @@ func (e *Engine) OpenRecord(f finding.Finding, ev *cloudtrail.Event, before org.
 			c := *prev.Content
 			o.Baseline = &c
 		}
-	case f.Rule == "SCP-POLICY-TYPE-DISABLED" && ev.EventName == "DisablePolicyType" && p("rootId") != "":
+	case f.Rule == scpPolicyTypeDisabled.ID && ev.EventName == "DisablePolicyType" && p("rootId") != "":
 		o.Key = keyPolicyType(p("rootId"))
-	case f.Rule == "SCP-NOT-EFFECTIVE" && ev.EventName == "MoveAccount" && p("accountId") != "":
+	case f.Rule == scpNotEffective.ID && ev.EventName == "MoveAccount" && p("accountId") != "":
 		o.Key = keyAccount(p("accountId"))
 	default:
 		return Open{}, false
@@ -116,9 +116,9 @@ func (e *Engine) Restores(o Open, ev *cloudtrail.Event, before org.Facts) bool {
 	}
 	p := ev.Param
 	switch o.Finding.Rule {
-	case "SCP-DETACHED", "SCP-POLICY-TYPE-DISABLED":
+	case scpDetached.ID, scpPolicyTypeDisabled.ID:
 		return true
-	case "SCP-MODIFIED":
+	case scpModified.ID:
 		cur, err := before.Policy(p("policyId"))
 		if err != nil {
 			return false
@@ -139,7 +139,7 @@ func (e *Engine) Restores(o Open, ev *cloudtrail.Event, before org.Facts) bool {
 		}
 		ch, err := policy.Compare(*o.Baseline, content)
 		return err == nil && ch.Kind != policy.Weakened
-	case "SCP-NOT-EFFECTIVE":
+	case scpNotEffective.ID:
 		effect, _ := protectionState(before, &e.cfg, p("accountId"), p("destinationParentId"))
 		return effect == Effective
 	}

@@ -128,7 +128,7 @@ var rootRules = []*Rule{
 		Why:         "Stax-owned member accounts keep no root credentials; a root sign-in there means the forgotten-password flow on the locked-down root mailbox was used.",
 		Remediation: "Stax: treat as a potential compromise of the root mailbox. Confirm with the Stax platform team whether a sanctioned recovery was in progress; if not, reset the root password, review the root mailbox's access, review every action of the session in CloudTrail, and delete the root credentials again (centralised root access: IAMDeleteRootUserCredentials).",
 		References:  []string{refSignInEvents, refCentralRoot},
-		eval:        evalSignIn("ROOT-SIGNIN-STAX-MEMBER"),
+		eval:        evalSignIn(signInStaxMember),
 	},
 	{
 		ID:        "ROOT-SIGNIN-NO-MFA",
@@ -140,7 +140,7 @@ var rootRules = []*Rule{
 		Why:         "A root sign-in without MFA means the root password alone opens the account; on a Stax-owned management account the Stax-managed MFA must have been removed.",
 		Remediation: "Whoever owns the account's root (Stax for Stax-owned, the customer otherwise) must confirm the sign-in, rotate the root password, and enable MFA on the root user at once.",
 		References:  []string{refSignInEvents, refRootMFA},
-		eval:        evalSignIn("ROOT-SIGNIN-NO-MFA"),
+		eval:        evalSignIn(signInNoMFA),
 	},
 	{
 		ID:        "ROOT-SIGNIN",
@@ -152,7 +152,7 @@ var rootRules = []*Rule{
 		Why:         "Root sign-ins are legitimate but rare; each one must be expected by the account's owner.",
 		Remediation: "The account's owner (Stax for Stax-owned, the customer otherwise) confirms the sign-in was expected and for a task that needs root.",
 		References:  []string{refSignInEvents, refRootTasks},
-		eval:        evalSignIn("ROOT-SIGNIN"),
+		eval:        evalSignIn(signInWithMFA),
 	},
 	{
 		ID:        "ROOT-SIGNIN-FAILED",
@@ -164,7 +164,7 @@ var rootRules = []*Rule{
 		Why:         "Someone tried the root password; repeated failures suggest guessing or a phished password.",
 		Remediation: "The account's owner checks whether anyone legitimately tried to sign in as root; if not, check the root mailbox for password-recovery mails and make sure root MFA is on.",
 		References:  []string{refSignInEvents},
-		eval:        evalSignIn("ROOT-SIGNIN-FAILED"),
+		eval:        evalSignIn(signInFailed),
 	},
 	{
 		ID:        "ROOT-PASSWORD-RECOVERY",
@@ -213,7 +213,7 @@ var rootRules = []*Rule{
 		Why:         "SCPs never apply to the management account, and without the protection SCP nothing limits what root can do in a member account.",
 		Remediation: "Confirm the root session was sanctioned and review each call it made; restore the protection SCP where it is missing.",
 		References:  []string{refSCPNotRestrict, refRootTasks},
-		eval:        evalRootCall("ROOT-UNRESTRICTED-ACTION"),
+		eval:        evalRootCall(rootCallUnrestricted),
 	},
 	{
 		ID:        "ROOT-ACTIVITY",
@@ -225,7 +225,7 @@ var rootRules = []*Rule{
 		Why:         "Root credentials are used in a member account; on Stax-owned members they should not exist at all.",
 		Remediation: "Confirm the root session was sanctioned and review each call it made; on Stax-owned members delete the root credentials again once done.",
 		References:  []string{refRootTasks},
-		eval:        evalRootCall("ROOT-ACTIVITY"),
+		eval:        evalRootCall(rootCallMember),
 	},
 }
 
@@ -275,7 +275,18 @@ func evalRootSession(c *Ctx) []Hit {
 	}}
 }
 
-func evalSignIn(id string) func(c *Ctx) []Hit {
+// signIn is the case of a successful or failed root ConsoleLogin a sign-in rule raises.
+type signIn int
+
+// The sign-in cases, one per sign-in rule.
+const (
+	signInStaxMember signIn = iota // ROOT-SIGNIN-STAX-MEMBER: success on a Stax-owned member or unknown
+	signInNoMFA                    // ROOT-SIGNIN-NO-MFA: success without MFA
+	signInWithMFA                  // ROOT-SIGNIN: success with MFA
+	signInFailed                   // ROOT-SIGNIN-FAILED: failure
+)
+
+func evalSignIn(which signIn) func(c *Ctx) []Hit {
 	return func(c *Ctx) []Hit {
 		ev := c.Ev
 		if !humanRoot(ev) || ev.EventSource != cloudtrail.SourceSignIn || ev.EventName != "ConsoleLogin" {
@@ -291,8 +302,8 @@ func evalSignIn(id string) func(c *Ctx) []Hit {
 		staxMemberOrUnknown := s.Ownership == finding.Unknown || (s.Ownership == finding.StaxOwned && s.Role != finding.Management)
 		var sev finding.Severity
 		var title, why, remedy string
-		switch id {
-		case "ROOT-SIGNIN-STAX-MEMBER":
+		switch which {
+		case signInStaxMember:
 			if !success || !staxMemberOrUnknown {
 				return nil
 			}
@@ -303,7 +314,7 @@ func evalSignIn(id string) func(c *Ctx) []Hit {
 				why = "The account's ownership is unknown, so it is treated as a Stax-owned member account, which keeps no root credentials."
 			}
 			remedy = ""
-		case "ROOT-SIGNIN-NO-MFA":
+		case signInNoMFA:
 			if !success || mfa {
 				return nil
 			}
@@ -315,7 +326,7 @@ func evalSignIn(id string) func(c *Ctx) []Hit {
 			}
 			title = "Root sign-in without MFA to " + s.Label()
 			remedy = s.Actor() + " must confirm the sign-in, rotate the root password and enable root MFA at once."
-		case "ROOT-SIGNIN":
+		case signInWithMFA:
 			if !success || !mfa {
 				return nil
 			}
@@ -323,7 +334,7 @@ func evalSignIn(id string) func(c *Ctx) []Hit {
 			title = "Root sign-in to " + s.Label()
 			why = "Root sign-ins are legitimate but rare; someone must confirm this one was expected."
 			remedy = s.Actor() + " confirms the sign-in was expected and that the task needs root."
-		case "ROOT-SIGNIN-FAILED":
+		case signInFailed:
 			if success {
 				return nil
 			}
@@ -437,7 +448,16 @@ func evalMFARemoved(c *Ctx) []Hit {
 	}}
 }
 
-func evalRootCall(id string) func(c *Ctx) []Hit {
+// rootCall is the kind of other root API call a root-call rule raises.
+type rootCall int
+
+// The root-call kinds, one per root-call rule.
+const (
+	rootCallUnrestricted rootCall = iota // ROOT-UNRESTRICTED-ACTION: no protection SCP limits root there
+	rootCallMember                       // ROOT-ACTIVITY: a member account the protection SCP covers
+)
+
+func evalRootCall(which rootCall) func(c *Ctx) []Hit {
 	return func(c *Ctx) []Hit {
 		ev := c.Ev
 		if !humanRoot(ev) || ev.EventSource == cloudtrail.SourceSignIn {
@@ -446,7 +466,7 @@ func evalRootCall(id string) func(c *Ctx) []Hit {
 		s := c.Subject(ev.AccountID())
 		effect, why := c.protection(s.ID, "")
 		unrestricted := s.Role != finding.Member || effect != Effective
-		if (id == "ROOT-UNRESTRICTED-ACTION") != unrestricted {
+		if (which == rootCallUnrestricted) != unrestricted {
 			return nil
 		}
 		lowered := ev.Failed() || ev.ReadOnly.Bool()

@@ -19,9 +19,9 @@ const (
 // trailEventNames are the CloudTrail calls that can blind rootguard.
 var trailEventNames = []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"}
 
-var ruleTrailTampered = &Rule{
-	ID:        "TRAIL-TAMPERED",
-	ASFFTypes: []string{typeBestPractices + "TRAIL-TAMPERED"}, Lower: neverLowered, Events: []route.Event{apiCall("cloudtrail", trailEventNames...)},
+var ruleTrailTampered = classifiedByID(&Rule{
+	ID:    "TRAIL-TAMPERED",
+	Lower: neverLowered, Events: []route.Event{apiCall("cloudtrail", trailEventNames...)},
 	Title: "The trail that feeds rootguard was tampered with",
 	Group: GroupProtection,
 	When: "CloudTrail `StopLogging`, `DeleteTrail`, `UpdateTrail` (turning off multi-region, organization or global service events), " +
@@ -35,7 +35,7 @@ var ruleTrailTampered = &Rule{
 		"service events and management events in its selectors), then reviews what happened while it was off and who changed it.",
 	References: []string{refTrailOrg, refEventSelectors},
 	eval:       evalTrailTampered,
-}
+})
 
 // rawBool reads requestParameters[name] as a boolean; ok is false when absent or not a boolean.
 func rawBool(ev *cloudtrail.Event, name string) (v, ok bool) {
