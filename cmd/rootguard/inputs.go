@@ -10,6 +10,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -94,9 +95,10 @@ func (f *inputFlags) replay(ctx context.Context, e env, command string, quiet bo
 			r.resolved = append(r.resolved, res...)
 			return out
 		},
-		Merge: rule.Merge,
-		Emit:  func(fd finding.Finding) { r.findings = append(r.findings, fd) },
-		Stdin: e.stdin,
+		Merge:    rule.Merge,
+		Emit:     func(fd finding.Finding) { r.findings = append(r.findings, fd) },
+		Patterns: routedPatterns(),
+		Stdin:    e.stdin,
 		OnInputError: func(ie replay.InputError) {
 			r.inputErrors++
 			fmt.Fprintf(e.stderr, "rootguard %s: %v\n", command, ie)
@@ -107,4 +109,14 @@ func (f *inputFlags) replay(ctx context.Context, e env, command string, quiet bo
 	}
 	r.stats, r.runErr = replay.Run(ctx, paths, opts)
 	return r, nil
+}
+
+// routedPatterns are the patterns of every route: the events some function takes, which the
+// replay's prefilter keeps (the rules read no other).
+func routedPatterns() []route.Pattern {
+	var out []route.Pattern
+	for _, r := range route.Table {
+		out = append(out, r.Patterns...)
+	}
+	return out
 }

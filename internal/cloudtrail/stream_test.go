@@ -483,13 +483,16 @@ func TestRecordFlags(t *testing.T) {
 		{"root", `{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userIdentity":{"type":"Root"}}`, true, nil},
 		{"root as a substring only", `{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","note":"Rooted"}`, false, nil},
 		{"AssumeRoot", `{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot"}`, true, nil},
-		{"organizations", `{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}`, true, nil},
-		{"control tower", `{"eventSource":"controltower.amazonaws.com","eventName":"x"}`, true, nil},
-		{"sign-in", `{"eventSource":"signin.amazonaws.com","eventName":"CheckMfa"}`, true, nil},
-		{"source in a longer string", `{"eventSource":"s3.amazonaws.com","eventName":"x","host":"signin.amazonaws.com.evil"}`, false, nil},
-		{"canary key", `{"eventSource":"s3.amazonaws.com","eventName":"x","additionalEventData":{"rootguardCanary":"true"}}`, true, nil},
+		{"organizations", `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy"}`, true, nil},
+		{"organizations, routed nowhere", `{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}`, false, nil},
+		{"control tower", `{"eventSource":"controltower.amazonaws.com","eventName":"CreateManagedAccount"}`, true, nil},
+		{"sign-in", `{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin"}`, true, nil},
+		{"word in a longer string", `{"eventSource":"s3.amazonaws.com","eventName":"x","host":"ConsoleLogin.evil"}`, false, nil},
+		{"tamper call", `{"eventSource":"events.amazonaws.com","eventName":"DisableRule"}`, true, nil},
+		{"heartbeat parameter", `{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","requestParameters":{"name":"/rootguard/heartbeat"}}`, true, nil},
 		{"escaped word", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"R\u006fot"}`, true, nil},
-		{"other escapes", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"a\"b\\c\/d\n"}`, false, nil},
+		{"escaped slash (a word holds one)", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"c\/d"}`, true, nil},
+		{"other escapes", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"a\"b\\c\n"}`, false, nil},
 		{"EventBridge event", `{"detail-type":"x","detail":{"eventSource":"s3.amazonaws.com","eventName":"x"}}`, false, nil},
 		{"empty eventName", `{"eventSource":"s3.amazonaws.com","eventName":""}`, false, ErrNotEvent},
 		{"eventName not a string", `{"eventSource":"s3.amazonaws.com","eventName":["x"]}`, false, ErrWrongType},
@@ -499,6 +502,7 @@ func TestRecordFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewStream(strings.NewReader(`{"Records":[` + tt.rec + `]}`))
+			s.SetPrefilter(testPrefilter)
 			rec, err := s.Next()
 			if err != nil {
 				t.Fatal(err)

@@ -48,6 +48,7 @@ func benchReplay(b *testing.B, n int) {
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding { return eng.Evaluate(ev, facts) },
 		Merge:    rule.Merge,
 		Emit:     func(f finding.Finding) { byRule[f.Rule]++ },
+		Patterns: routedPatterns(),
 	}
 	var peak heapPeak
 	var stats Stats

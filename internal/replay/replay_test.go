@@ -77,6 +77,7 @@ func (r *recorder) options() Options {
 func (r *recorder) optionsParallel(parallel bool) Options {
 	return Options{
 		parallel: &parallel,
+		Patterns: routedPatterns(),
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
 			r.seen = append(r.seen, ev.ID())
 			return []finding.Finding{{ID: "f-" + ev.ID(), Rule: "TEST", EventID: ev.ID()}}

@@ -53,6 +53,7 @@ func newEngineRun(t testing.TB) *engineRun {
 		},
 		Merge:        rule.Merge,
 		Emit:         func(f finding.Finding) { er.findings = append(er.findings, f) },
+		Patterns:     routedPatterns(),
 		OnInputError: func(e InputError) { er.errors = append(er.errors, e.Error()) },
 	}
 	return er

@@ -74,6 +74,7 @@ func BenchmarkReplayS3(b *testing.B) {
 				Merge:    rule.Merge,
 				Emit:     func(finding.Finding) { findings++ },
 				S3:       src.s3,
+				Patterns: routedPatterns(),
 			}
 			var peak heapPeak
 			runtime.GC()

@@ -241,9 +241,6 @@ func TestRoutedTrustCalls(t *testing.T) {
 	if got, want := route.TrustEventNames, slices.Concat(trustRoleEvents, trustUserEvents); !slices.Equal(got, want) {
 		t.Errorf("route.TrustEventNames %v, rule %v", got, want)
 	}
-	if !slices.Equal(cloudtrail.TrustEventNames, route.TrustEventNames) {
-		t.Errorf("the replay prefilter keeps %v, scp-guard takes %v", cloudtrail.TrustEventNames, route.TrustEventNames)
-	}
 	if !slices.Equal(route.ExceptionEventNames, []string{"TagResource", "UntagResource"}) {
 		t.Errorf("route.ExceptionEventNames %v", route.ExceptionEventNames)
 	}
