@@ -27,13 +27,18 @@ type Prefilter struct {
 	prefixes       []string   // event name prefixes
 	prefixKeys     []uint32   // the first four bytes of each prefix (none is shorter)
 	minLen, maxLen int        // the lengths a string must have to match a word or prefix
-	escapes        string     // the short escapes (the letter after a backslash) that spell a byte of a word
-	quoted         [][]byte   // the words, in quotes, and the prefixes after a quote
+	minPrefix      int        // the shortest prefix (math.MaxInt: none)
+	// wordBits and prefixBits are one-hash Bloom filters of the words (by length and first four
+	// bytes) and of the prefixes (by first four bytes): most strings are turned away by one bit.
+	wordBits   [16]uint64
+	prefixBits [4]uint64
+	escapes    string   // the short escapes (the letter after a backslash) that spell a byte of a word
+	quoted     [][]byte // the words, in quotes, and the prefixes after a quote
 }
 
 // NewPrefilter returns the prefilter of the patterns.
 func NewPrefilter(patterns []route.Pattern) *Prefilter {
-	p := &Prefilter{minLen: math.MaxInt}
+	p := &Prefilter{minLen: math.MaxInt, minPrefix: math.MaxInt}
 	var words []string
 	for _, pat := range patterns {
 		w, prefixes := patternWords(pat)
@@ -56,6 +61,11 @@ func NewPrefilter(patterns []route.Pattern) *Prefilter {
 		}
 	}
 	for _, w := range words {
+		if len(w) < 4 {
+			return &Prefilter{all: true} // too short to be worth a check of its own
+		}
+		h := wordHash([]byte(w))
+		p.wordBits[h>>6] |= 1 << (h & 63)
 		if len(p.byLen) <= len(w) {
 			p.byLen = slices.Grow(p.byLen, len(w)+1-len(p.byLen))[:len(w)+1]
 		}
@@ -68,6 +78,9 @@ func NewPrefilter(patterns []route.Pattern) *Prefilter {
 		}
 		p.quoted = append(p.quoted, []byte(`"`+pre))
 		p.prefixKeys = append(p.prefixKeys, binary.LittleEndian.Uint32([]byte(pre)))
+		h := prefixHash([]byte(pre))
+		p.prefixBits[h>>6] |= 1 << (h & 63)
+		p.minPrefix = min(p.minPrefix, len(pre))
 	}
 	if len(p.prefixes) > 0 {
 		p.maxLen = math.MaxInt // a longer string may start with a prefix
@@ -120,8 +133,27 @@ func patternWords(p route.Pattern) (words, prefixes []string) {
 	return nil, nil
 }
 
+// wordHash and prefixHash index the Bloom filters (ten and eight bits); len(b) >= 4.
+func wordHash(b []byte) uint32 {
+	return (binary.LittleEndian.Uint32(b) + uint32(len(b))) * 0x9E3779B1 >> 22
+}
+
+func prefixHash(b []byte) uint32 { return binary.LittleEndian.Uint32(b) * 0x9E3779B1 >> 24 }
+
+// maybe is the Bloom filters' answer for a string's raw content of at least four bytes: false
+// when it is certainly neither a word nor prefixed by one. The Stream calls it on every string
+// whose length is within minLen..maxLen (it is small enough to be inlined), then word.
+func (p *Prefilter) maybe(b []byte) bool {
+	h := wordHash(b)
+	if p.wordBits[h>>6]&(1<<(h&63)) != 0 {
+		return true
+	}
+	h = prefixHash(b)
+	return len(b) >= p.minPrefix && p.prefixBits[h>>6]&(1<<(h&63)) != 0
+}
+
 // word reports whether a string's raw content is one of the words or starts with one of the
-// prefixes. It runs on every string the Stream scans whose length is within minLen..maxLen.
+// prefixes.
 func (p *Prefilter) word(b []byte) bool {
 	if len(b) < len(p.byLen) {
 		for _, w := range p.byLen[len(b)] {

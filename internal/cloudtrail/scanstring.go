@@ -14,7 +14,7 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// Word-at-a-time constants for plainRun.
+// Word-at-a-time constants for scanString.
 const (
 	ones       = 0x0101010101010101
 	highBits   = 0x8080808080808080
@@ -23,32 +23,29 @@ const (
 	spaces     = ' ' * ones
 )
 
-// plainRun returns the length of the run of plain string bytes at the start of b, eight bytes
-// at a time: a byte is flagged when it is a quote, a backslash or below 0x20 (the usual "has a
-// zero byte" trick; its false positives only ever follow a true one, so the lowest flag is exact).
-func plainRun(b []byte) int {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q, bs := w^quotes, w^backslashs
-		if m := ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - spaces) &^ w); m&highBits != 0 {
-			return i + bits.TrailingZeros64(m&highBits)>>3
-		}
-	}
-	for i < len(b) && plain[b[i]] {
-		i++
-	}
-	return i
-}
-
 // scanString reads a string; buf[pos] is its opening quote. It returns the length of its raw
 // content and notes, for MayMatter, a string that is one of the prefilter's words.
 func (s *Stream) scanString() (int, error) {
 	start := s.Offset() + 1
 	s.pos++
 	for {
+		// The run of plain bytes, eight at a time: a byte is flagged when it is a quote, a
+		// backslash or below 0x20 (the usual "has a zero byte" trick; its false positives only
+		// ever follow a true one, so the lowest flag is exact). TestStringRun drives it.
 		b := s.buf[s.pos:s.end]
-		i := plainRun(b)
+		i := 0
+		for ; i+8 <= len(b); i += 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			q, bs := w^quotes, w^backslashs
+			if m := (((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - spaces) &^ w)) & highBits; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
+		}
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+	stop:
 		s.pos += i
 		if i == len(b) {
 			if !s.fill() {
@@ -60,8 +57,11 @@ func (s *Stream) scanString() (int, error) {
 		case '"':
 			n := int(s.Offset() - start)
 			if n >= s.minWord && n <= s.maxWord && !s.mayMatter {
-				// A string no longer in the window (a record too large to keep) is assumed to match.
-				s.mayMatter = s.pos-n < 0 || s.pf.word(s.buf[s.pos-n:s.pos])
+				if s.pos-n < 0 {
+					s.mayMatter = true // no longer in the window (a record too large to keep)
+				} else if b := s.buf[s.pos-n : s.pos]; s.pf.maybe(b) {
+					s.mayMatter = s.pf.word(b)
+				}
 			}
 			s.pos++
 			return n, nil

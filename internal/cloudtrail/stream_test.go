@@ -440,8 +440,9 @@ func TestStreamReuse(t *testing.T) {
 	}
 }
 
-// TestPlainRun compares the word-at-a-time scan with a byte loop.
-func TestPlainRun(t *testing.T) {
+// TestStringRun compares the scan loop's word-at-a-time search for the end of a run of plain
+// string bytes with a byte loop, with the whole input in the window and read a byte at a time.
+func TestStringRun(t *testing.T) {
 	naive := func(b []byte) int {
 		for i, c := range b {
 			if c < 0x20 || c == '"' || c == '\\' {
@@ -465,8 +466,36 @@ func TestPlainRun(t *testing.T) {
 		}
 	}
 	for _, in := range inputs {
-		if got, want := plainRun(in), naive(in); got != want {
-			t.Errorf("plainRun(%q) = %d, want %d", in, got, want)
+		// Where the scan must stop: the string's end, an invalid byte, the byte after a
+		// backslash (no input holds a valid escape), or the end of the input.
+		k := naive(in)
+		want := fmt.Sprintf("at byte %d", 1+k)
+		switch {
+		case k == len(in):
+			want = fmt.Sprintf("unexpected end of input at byte %d", 1+k)
+		case in[k] == '"':
+			want = fmt.Sprintf("%d bytes", k)
+		case in[k] == '\\' && k+1 == len(in):
+			want = fmt.Sprintf("unexpected end of input at byte %d", 2+k)
+		case in[k] == '\\':
+			want = fmt.Sprintf("in string escape code at byte %d", 2+k)
+		}
+		data := append([]byte{'"'}, in...)
+		for name, s := range map[string]*Stream{
+			"whole":    newStreamSize(bytes.NewReader(data), 64, 16),
+			"one byte": newStreamSize(iotest.OneByteReader(bytes.NewReader(data)), 8, 3),
+		} {
+			if !s.ensure(1) {
+				t.Fatal("no input")
+			}
+			n, err := s.scanString()
+			got := fmt.Sprintf("%d bytes", n)
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: scanString(%q) = %s, want %s", name, data, got, want)
+			}
 		}
 	}
 }
