@@ -10,6 +10,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/replay"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -94,9 +95,10 @@ func (f *inputFlags) replay(ctx context.Context, e env, command string, quiet bo
 			r.resolved = append(r.resolved, res...)
 			return out
 		},
-		Merge: rule.Merge,
-		Emit:  func(fd finding.Finding) { r.findings = append(r.findings, fd) },
-		Stdin: e.stdin,
+		Merge:    rule.Merge,
+		Emit:     func(fd finding.Finding) { r.findings = append(r.findings, fd) },
+		Patterns: routing.Patterns(),
+		Stdin:    e.stdin,
 		OnInputError: func(ie replay.InputError) {
 			r.inputErrors++
 			fmt.Fprintf(e.stderr, "rootguard %s: %v\n", command, ie)

@@ -28,6 +28,8 @@ const (
 	SourceControlTower  = "controltower.amazonaws.com"
 	// SourceAccount is the Account Management API (root email changes).
 	SourceAccount = "account.amazonaws.com"
+	// SourceCloudTrail is the event source of CloudTrail's own API calls (TRAIL-TAMPERED).
+	SourceCloudTrail = "cloudtrail.amazonaws.com"
 )
 
 // CanarySource is the EventBridge source of rootguard's heartbeat canaries (route.CanarySource).

@@ -1,98 +1,195 @@
 package cloudtrail
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"slices"
+	"strings"
 
-// The byte patterns of records that can raise a finding. Every rule reads one of: a root identity
-// (userIdentity.type "Root"), an event source among Organizations, Control Tower and sign-in,
-// sts:AssumeRoot, or the canary marker. A JSON string can spell any of them with \u escapes, so
-// a record holding an escape is a candidate too. The source names are matched by a distinctive
-// tail, which is enough for a superset.
-var (
-	patRoot          = []byte("Root") // "Root", and "AssumeRoot"
-	patOrganizations = []byte("zations.amazonaws.com")
-	patControlTower  = []byte("ltower.amazonaws.com")
-	patSignIn        = []byte("signin.amazonaws.com")
-	patCanary        = []byte("rootguardCanary")
-	patEscape        = []byte(`\u`)
-	// patAccount: root email changes (Account Management API), made by any principal.
-	patAccount = []byte("account.amazonaws.com")
-	// patRootguard is in every name of rootguard's own resources (rootguard-*, RootGuard-*,
-	// StackSet-rootguard-*), which FORWARDER-TAMPERED reads inside longer names and ARNs.
-	patRootguard      = []byte("ootguard")
-	patRootguardUpper = []byte("OOTGUARD")
-	// patIAM: TRUSTED-PRINCIPAL-CHANGED.
-	patIAM = []byte("iam.amazonaws.com")
+	"github.com/rootguard/rootguard/internal/route"
 )
 
-// namesRootguard reports whether a string may name one of rootguard's own resources.
-func namesRootguard(b []byte) bool {
-	return bytes.Contains(b, patRootguard) || bytes.Contains(b, patRootguardUpper)
+// Prefilter is the replay's word set: the strings a record must hold, whole, to match one of a
+// set of routing patterns, so that only those records are decoded. It is built once from the
+// patterns (NewPrefilter) and never lists an event by hand: a rule whose events are routed is
+// never dropped by it.
+//
+// A pattern matches only a record whose fields equal one of the pattern's values, so one field
+// per pattern is enough: its values are the pattern's words. The field chosen is the most
+// selective one a record's own strings show: userIdentity.type, requestParameters.name, the
+// event names, the event source, the event name prefixes (when the pattern has no whole names),
+// and last the EventBridge source (as the event source it stands for, and itself for an
+// envelope). A pattern with none of these matches any record, and then every record may matter.
+type Prefilter struct {
+	all            bool       // a pattern matches any record
+	byLen          [][]string // words by length
+	prefixes       []string   // event name prefixes
+	prefixKeys     []uint32   // the first four bytes of each prefix (none is shorter)
+	minLen, maxLen int        // the lengths a string must have to match a word or prefix
+	minPrefix      int        // the shortest prefix (math.MaxInt: none)
+	// wordBits and prefixBits are one-hash Bloom filters of the words (by length and first four
+	// bytes) and of the prefixes (by first four bytes): most strings are turned away by one bit.
+	wordBits   [16]uint64
+	prefixBits [4]uint64
+	escapes    string   // the short escapes (the letter after a backslash) that spell a byte of a word
+	quoted     [][]byte // the words, in quotes, and the prefixes after a quote
 }
 
-// TrustEventNames are the IAM calls that can change a trusted principal or an exception approver
-// (TRUSTED-PRINCIPAL-CHANGED): the Stream keeps a record holding one of these names whole, so
-// that IAM reads and other IAM calls are not decoded.
-var TrustEventNames = []string{
-	"UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
-	"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "DeleteRole", "CreateRole",
-	"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
-}
-
-// trustWord reports whether a string's raw content is one of TrustEventNames (by length first:
-// it runs on every string the Stream scans).
-func trustWord(b []byte) bool {
-	switch len(b) {
-	case 10:
-		return string(b) == "UpdateRole" || string(b) == "DeleteRole" || string(b) == "CreateRole"
-	case 13:
-		return string(b) == "PutRolePolicy" || string(b) == "PutUserPolicy"
-	case 15:
-		return string(b) == "CreateAccessKey"
-	case 16:
-		return string(b) == "AttachRolePolicy" || string(b) == "DetachRolePolicy" || string(b) == "DeleteRolePolicy" || string(b) == "AttachUserPolicy"
-	case 18:
-		return string(b) == "CreateLoginProfile" || string(b) == "UpdateLoginProfile"
-	case 22:
-		return string(b) == "UpdateAssumeRolePolicy"
-	case 26:
-		return string(b) == "PutRolePermissionsBoundary"
-	case 29:
-		return string(b) == "DeleteRolePermissionsBoundary"
+// NewPrefilter returns the prefilter of the patterns.
+func NewPrefilter(patterns []route.Pattern) *Prefilter {
+	p := &Prefilter{minLen: math.MaxInt, minPrefix: math.MaxInt}
+	var words []string
+	for _, pat := range patterns {
+		w, prefixes := patternWords(pat)
+		if len(w) == 0 && len(prefixes) == 0 || slices.Contains(w, "") || slices.Contains(prefixes, "") {
+			return &Prefilter{all: true} // the pattern can match a record without a word
+		}
+		words = append(words, w...)
+		p.prefixes = append(p.prefixes, prefixes...)
 	}
-	return false
+	slices.Sort(words)
+	words = slices.Compact(words)
+	slices.Sort(p.prefixes)
+	p.prefixes = slices.Compact(p.prefixes)
+	for _, w := range slices.Concat(words, p.prefixes) {
+		p.minLen, p.maxLen = min(p.minLen, len(w)), max(p.maxLen, len(w))
+		for i := range len(w) {
+			if e := shortEscape(w[i]); e != 0 && strings.IndexByte(p.escapes, e) < 0 {
+				p.escapes += string(e)
+			}
+		}
+	}
+	for _, w := range words {
+		if len(w) < 4 {
+			return &Prefilter{all: true} // too short to be worth a check of its own
+		}
+		h := wordHash([]byte(w))
+		p.wordBits[h>>6] |= 1 << (h & 63)
+		if len(p.byLen) <= len(w) {
+			p.byLen = slices.Grow(p.byLen, len(w)+1-len(p.byLen))[:len(w)+1]
+		}
+		p.byLen[len(w)] = append(p.byLen[len(w)], w)
+		p.quoted = append(p.quoted, []byte(`"`+w+`"`))
+	}
+	for _, pre := range p.prefixes {
+		if len(pre) < 4 {
+			return &Prefilter{all: true} // too short to be worth a check of its own
+		}
+		p.quoted = append(p.quoted, []byte(`"`+pre))
+		p.prefixKeys = append(p.prefixKeys, binary.LittleEndian.Uint32([]byte(pre)))
+		h := prefixHash([]byte(pre))
+		p.prefixBits[h>>6] |= 1 << (h & 63)
+		p.minPrefix = min(p.minPrefix, len(pre))
+	}
+	if len(p.prefixes) > 0 {
+		p.maxLen = math.MaxInt // a longer string may start with a prefix
+	}
+	return p
 }
 
-// MayMatter is a fast byte check that a raw record (one JSON value) could raise a rootguard
-// finding, so that the full Decode runs only on candidates. It never reports false for a record
-// that can matter: one whose userIdentity.type is "Root"; whose eventSource is
-// organizations.amazonaws.com, controltower.amazonaws.com or signin.amazonaws.com; an
-// sts:AssumeRoot call; one carrying "rootguardCanary"; a root email change (eventSource
-// account.amazonaws.com, made by any principal); one naming a rootguard resource
-// (FORWARDER-TAMPERED); or an IAM call of TrustEventNames (TRUSTED-PRINCIPAL-CHANGED watches
-// changes to trusted roles by anyone; the byte check keeps every iam.amazonaws.com record). It
-// reports true for every record that contains one of those words or any \u escape, so it may say
-// true for records that do not matter.
-func MayMatter(raw []byte) bool {
-	return bytes.Contains(raw, patRoot) ||
-		bytes.Contains(raw, patOrganizations) ||
-		bytes.Contains(raw, patSignIn) ||
-		bytes.Contains(raw, patControlTower) ||
-		bytes.Contains(raw, patCanary) ||
-		bytes.Contains(raw, patEscape) ||
-		bytes.Contains(raw, patAccount) ||
-		namesRootguard(raw) ||
-		guardMayMatter(raw) ||
-		bytes.Contains(raw, patIAM) || containsTrustWord(raw)
+// shortEscape returns the letter of the two-byte JSON escape that spells c, or 0.
+func shortEscape(c byte) byte {
+	switch c {
+	case '"', '\\', '/':
+		return c
+	case '\b':
+		return 'b'
+	case '\f':
+		return 'f'
+	case '\n':
+		return 'n'
+	case '\r':
+		return 'r'
+	case '\t':
+		return 't'
+	}
+	return 0
 }
 
-// containsTrustWord: raw holds one of TrustEventNames (a superset of what the Stream notes).
-func containsTrustWord(raw []byte) bool {
-	for _, n := range TrustEventNames {
-		if bytes.Contains(raw, []byte(n)) {
+// patternWords returns the words of one pattern: the values of its most selective field that a
+// record shows as a whole string, or else its event name prefixes.
+func patternWords(p route.Pattern) (words, prefixes []string) {
+	switch {
+	case len(p.UserIdentityTypes) > 0:
+		return p.UserIdentityTypes, nil
+	case len(p.RequestNames) > 0:
+		return p.RequestNames, nil
+	case len(p.EventNames) > 0 && len(p.EventNamePrefixes) == 0:
+		return p.EventNames, nil
+	case len(p.EventSources) > 0:
+		return p.EventSources, nil
+	case len(p.EventNamePrefixes) > 0 && len(p.EventNames) == 0:
+		return nil, p.EventNamePrefixes
+	case len(p.Sources) > 0 && len(p.SourcePrefixes) == 0:
+		for _, src := range p.Sources {
+			words = append(words, src) // an EventBridge envelope's source
+			if svc, ok := strings.CutPrefix(src, AWSSourcePrefix); ok {
+				words = append(words, svc+".amazonaws.com") // the event source AWS writes under it
+			}
+		}
+		return words, nil
+	}
+	return nil, nil
+}
+
+// wordHash and prefixHash index the Bloom filters (ten and eight bits); len(b) >= 4.
+func wordHash(b []byte) uint32 {
+	return (binary.LittleEndian.Uint32(b) + uint32(len(b))) * 0x9E3779B1 >> 22
+}
+
+func prefixHash(b []byte) uint32 { return binary.LittleEndian.Uint32(b) * 0x9E3779B1 >> 24 }
+
+// maybe is the Bloom filters' answer for a string's raw content of at least four bytes: false
+// when it is certainly neither a word nor prefixed by one. The Stream calls it on every string
+// whose length is within minLen..maxLen (it is small enough to be inlined), then word.
+func (p *Prefilter) maybe(b []byte) bool {
+	h := wordHash(b)
+	if p.wordBits[h>>6]&(1<<(h&63)) != 0 {
+		return true
+	}
+	h = prefixHash(b)
+	return len(b) >= p.minPrefix && p.prefixBits[h>>6]&(1<<(h&63)) != 0
+}
+
+// word reports whether a string's raw content is one of the words or starts with one of the
+// prefixes.
+func (p *Prefilter) word(b []byte) bool {
+	if len(b) < len(p.byLen) {
+		for _, w := range p.byLen[len(b)] {
+			if w[0] == b[0] && string(b) == w {
+				return true
+			}
+		}
+	}
+	if len(p.prefixes) == 0 || len(b) < 4 {
+		return false
+	}
+	key := binary.LittleEndian.Uint32(b)
+	for i, k := range p.prefixKeys {
+		if pre := p.prefixes[i]; k == key && len(b) >= len(pre) && string(b[:len(pre)]) == pre {
 			return true
 		}
 	}
 	return false
+}
+
+// MayMatter is a fast byte check that a raw record (one JSON value) could match one of the
+// prefilter's patterns, so that the full Decode runs only on candidates: it reports true for
+// every record that contains one of the words in quotes, a quote and one of the prefixes, or an
+// escape that could spell a byte of a word (any \u escape; \/ when a word holds a slash, ...).
+// It may say true for records that match no pattern; it never says false for one that does. A
+// nil Prefilter keeps every record.
+func (p *Prefilter) MayMatter(raw []byte) bool {
+	if p == nil || p.all || bytes.Contains(raw, []byte(`\u`)) {
+		return true
+	}
+	for i := range len(p.escapes) {
+		if bytes.Contains(raw, []byte{'\\', p.escapes[i]}) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(p.quoted, func(w []byte) bool { return bytes.Contains(raw, w) })
 }
 
 // CheckShape is the cheap check run on records that MayMatter drops, which are never decoded:

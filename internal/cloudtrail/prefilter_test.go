@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // TestMayMatterSamples proves MayMatter a superset on every sample event of the project.
@@ -18,7 +20,7 @@ func TestMayMatterSamples(t *testing.T) {
 			if err != nil || !matters(ev) {
 				continue
 			}
-			if !MayMatter(raw) || !streamMayMatter(t, raw) {
+			if !testPrefilter.MayMatter(raw) || !streamMayMatter(t, raw) {
 				t.Errorf("%s: record %d (%s %s) can raise a finding but MayMatter says no", path, i+1, ev.EventSource, ev.EventName)
 			}
 		}
@@ -108,11 +110,11 @@ func TestMayMatterGenerated(t *testing.T) {
 			t.Fatalf("generated record %d does not decode: %v\n%s", i, err, js)
 		}
 		switch {
-		case matters(ev) && (!MayMatter(js) || !streamMayMatter(t, js)):
+		case matters(ev) && (!testPrefilter.MayMatter(js) || !streamMayMatter(t, js)):
 			t.Errorf("generated record %d can raise a finding but MayMatter says no:\n%s", i, js)
 		case matters(ev):
 			mattered++
-		case !MayMatter(js):
+		case !testPrefilter.MayMatter(js):
 			dropped++
 		}
 	}
@@ -124,7 +126,9 @@ func TestMayMatterGenerated(t *testing.T) {
 // streamMayMatter is RawRecord.MayMatter for one JSON value.
 func streamMayMatter(t *testing.T, raw []byte) bool {
 	t.Helper()
-	rec, err := newStreamSize(bytes.NewReader(raw), 4096, 512).Next()
+	s := newStreamSize(bytes.NewReader(raw), 4096, 512)
+	s.SetPrefilter(testPrefilter)
+	rec, err := s.Next()
 	if err != nil {
 		t.Fatalf("stream %q: %v", raw, err)
 	}
@@ -139,10 +143,15 @@ func TestMayMatter(t *testing.T) {
 	}{
 		{"root identity", `{"userIdentity":{"type":"Root"},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets"}`, true},
 		{"organizations", `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy"}`, true},
+		{"trusted principal change", `{"eventSource":"iam.amazonaws.com","eventName":"UpdateAssumeRolePolicy"}`, true},
+		{"IAM read", `{"eventSource":"iam.amazonaws.com","eventName":"GetRole"}`, false},
 		{"control tower", `{"eventSource":"controltower.amazonaws.com","eventName":"CreateManagedAccount"}`, true},
 		{"sign-in", `{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin"}`, true},
 		{"AssumeRoot", `{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot"}`, true},
-		{"canary", `{"eventSource":"s3.amazonaws.com","eventName":"GetObject","additionalEventData":{"rootguardCanary":"true"}}`, true},
+		{"canary", `{"source":"rootguard.canary","detail":{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{"rootguardCanary":"true"}}}`, true},
+		{"canary marker on another call", `{"eventSource":"s3.amazonaws.com","eventName":"GetObject","additionalEventData":{"rootguardCanary":"true"}}`, false},
+		{"Lambda tamper call", `{"eventSource":"lambda.amazonaws.com","eventName":"UpdateFunctionCode20150331v2"}`, true},
+		{"Organizations read", `{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}`, false},
 		{"escape", `{"eventSource":"s3.amazonaws.com","eventName":"\u0047etObject"}`, true},
 		{"role calling S3", `{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"eventSource":"s3.amazonaws.com","eventName":"GetObject"}`, false},
 		{"AssumeRole", `{"userIdentity":{"type":"AWSService"},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}`, false},
@@ -150,8 +159,8 @@ func TestMayMatter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := MayMatter([]byte(tt.raw)); got != tt.want {
-				t.Errorf("MayMatter(%s) = %v, want %v", tt.raw, got, tt.want)
+			if got := testPrefilter.MayMatter([]byte(tt.raw)); got != tt.want {
+				t.Errorf("testPrefilter.MayMatter(%s) = %v, want %v", tt.raw, got, tt.want)
 			}
 			if got := streamMayMatter(t, []byte(tt.raw)); got != tt.want {
 				t.Errorf("RawRecord.MayMatter(%s) = %v, want %v", tt.raw, got, tt.want)
@@ -191,5 +200,76 @@ func TestCheckShape(t *testing.T) {
 				t.Errorf("CheckShape: %v, want %v saying %q", err, tt.want, tt.msg)
 			}
 		})
+	}
+}
+
+// TestNewPrefilter checks which field of a pattern gives its words.
+func TestNewPrefilter(t *testing.T) {
+	rec := func(fields string) []byte {
+		return []byte(`{"eventSource":"s3.amazonaws.com","eventName":"GetObject",` + fields + `}`)
+	}
+	tests := []struct {
+		name     string
+		patterns []route.Pattern
+		keep     [][]byte
+		drop     [][]byte
+	}{
+		{"identity type over event names", []route.Pattern{{EventNames: []string{"ConsoleLogin"}, UserIdentityTypes: []string{"Root"}}},
+			[][]byte{rec(`"userIdentity":{"type":"Root"}`)}, [][]byte{rec(`"n":"ConsoleLogin"`)}},
+		{"event names over event source", []route.Pattern{{EventSources: []string{"sts.amazonaws.com"}, EventNames: []string{"AssumeRoot"}}},
+			[][]byte{rec(`"n":"AssumeRoot"`)}, [][]byte{rec(`"s":"sts.amazonaws.com"`)}},
+		{"request name", []route.Pattern{{EventNames: []string{"PutParameter"}, RequestNames: []string{"/a/b"}}},
+			[][]byte{rec(`"p":{"name":"/a/b"}`), rec(`"p":{"name":"\/a\/b"}`)}, [][]byte{rec(`"n":"PutParameter"`)}},
+		{"prefixes over source", []route.Pattern{{Sources: []string{"aws.lambda"}, EventNamePrefixes: []string{"DeleteFunction"}}},
+			[][]byte{rec(`"n":"DeleteFunction20150331"`)}, [][]byte{rec(`"s":"lambda.amazonaws.com"`), rec(`"source":"aws.lambda"`)}},
+		{"source as event source and as itself", []route.Pattern{{Sources: []string{"aws.lambda", "custom.x"}}},
+			[][]byte{rec(`"s":"lambda.amazonaws.com"`), rec(`"source":"aws.lambda"`), rec(`"source":"custom.x"`)}, [][]byte{rec(`"n":"lambda"`)}},
+		{"a short prefix keeps everything", []route.Pattern{{EventNamePrefixes: []string{"Put"}}}, [][]byte{rec(`"a":1`)}, nil},
+		{"prefixes", []route.Pattern{{EventNamePrefixes: []string{"DeleteFunction"}}},
+			[][]byte{rec(`"n":"DeleteFunction20150331"`), rec(`"n":"DeleteFunction"`)}, [][]byte{rec(`"n":"DeleteFunctio"`), rec(`"n":"xDeleteFunction"`)}},
+		{"a pattern without words keeps everything", []route.Pattern{{UserIdentityTypes: []string{"Root"}}, {DetailTypes: []string{"x"}}},
+			[][]byte{rec(`"a":1`)}, nil},
+		{"an empty value keeps everything", []route.Pattern{{EventNames: []string{""}}}, [][]byte{rec(`"a":1`)}, nil},
+		{"no patterns keep nothing", nil, nil, [][]byte{rec(`"userIdentity":{"type":"Root"}`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pf := NewPrefilter(tt.patterns)
+			for _, want := range []bool{true, false} {
+				recs := tt.keep
+				if !want {
+					recs = tt.drop
+				}
+				for _, raw := range recs {
+					s := NewStream(bytes.NewReader(raw))
+					s.SetPrefilter(pf)
+					r, err := s.Next()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := r.MayMatter(); got != want {
+						t.Errorf("RawRecord.MayMatter(%s) = %v, want %v", raw, got, want)
+					}
+					if got := pf.MayMatter(raw); want && !got {
+						t.Errorf("Prefilter.MayMatter(%s) = false, want true", raw)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNoPrefilter: a Stream without a prefilter, or a nil one, keeps every record.
+func TestNoPrefilter(t *testing.T) {
+	raw := []byte(`{"eventSource":"s3.amazonaws.com","eventName":"GetObject"} {"a":1}`)
+	s := NewStream(bytes.NewReader(raw))
+	for range 2 {
+		r, err := s.Next()
+		if err != nil || !r.MayMatter() {
+			t.Errorf("record %d: MayMatter %v, error %v; want true and none", r.Index, r.MayMatter(), err)
+		}
+	}
+	if !(*Prefilter)(nil).MayMatter(raw) {
+		t.Error("a nil Prefilter drops a record")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"slices"
 	"testing"
 
 	"github.com/rootguard/rootguard/events"
@@ -55,15 +54,4 @@ func sampleRecords(tb testing.TB) map[string][][]byte {
 		}
 	}
 	return out
-}
-
-// matters reports whether a decoded record is one the rules read, as MayMatter documents.
-func matters(ev *Event) bool {
-	_, canary := ev.AdditionalEventData["rootguardCanary"]
-	return ev.IsRoot() || ev.Canary || canary ||
-		ev.EventSource == SourceOrganizations || ev.EventSource == SourceControlTower || ev.EventSource == SourceSignIn ||
-		(ev.EventSource == SourceSTS && ev.EventName == "AssumeRoot") ||
-		ev.EventSource == SourceAccount ||
-		guardMatters(ev) ||
-		(ev.EventSource == SourceIAM && slices.Contains(TrustEventNames, ev.EventName)) // TRUSTED-PRINCIPAL-CHANGED
 }

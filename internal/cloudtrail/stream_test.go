@@ -440,8 +440,9 @@ func TestStreamReuse(t *testing.T) {
 	}
 }
 
-// TestPlainRun compares the word-at-a-time scan with a byte loop.
-func TestPlainRun(t *testing.T) {
+// TestStringRun compares the scan loop's word-at-a-time search for the end of a run of plain
+// string bytes with a byte loop, with the whole input in the window and read a byte at a time.
+func TestStringRun(t *testing.T) {
 	naive := func(b []byte) int {
 		for i, c := range b {
 			if c < 0x20 || c == '"' || c == '\\' {
@@ -465,8 +466,36 @@ func TestPlainRun(t *testing.T) {
 		}
 	}
 	for _, in := range inputs {
-		if got, want := plainRun(in), naive(in); got != want {
-			t.Errorf("plainRun(%q) = %d, want %d", in, got, want)
+		// Where the scan must stop: the string's end, an invalid byte, the byte after a
+		// backslash (no input holds a valid escape), or the end of the input.
+		k := naive(in)
+		want := fmt.Sprintf("at byte %d", 1+k)
+		switch {
+		case k == len(in):
+			want = fmt.Sprintf("unexpected end of input at byte %d", 1+k)
+		case in[k] == '"':
+			want = fmt.Sprintf("%d bytes", k)
+		case in[k] == '\\' && k+1 == len(in):
+			want = fmt.Sprintf("unexpected end of input at byte %d", 2+k)
+		case in[k] == '\\':
+			want = fmt.Sprintf("in string escape code at byte %d", 2+k)
+		}
+		data := append([]byte{'"'}, in...)
+		for name, s := range map[string]*Stream{
+			"whole":    newStreamSize(bytes.NewReader(data), 64, 16),
+			"one byte": newStreamSize(iotest.OneByteReader(bytes.NewReader(data)), 8, 3),
+		} {
+			if !s.ensure(1) {
+				t.Fatal("no input")
+			}
+			n, err := s.scanString()
+			got := fmt.Sprintf("%d bytes", n)
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: scanString(%q) = %s, want %s", name, data, got, want)
+			}
 		}
 	}
 }
@@ -483,13 +512,16 @@ func TestRecordFlags(t *testing.T) {
 		{"root", `{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userIdentity":{"type":"Root"}}`, true, nil},
 		{"root as a substring only", `{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","note":"Rooted"}`, false, nil},
 		{"AssumeRoot", `{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot"}`, true, nil},
-		{"organizations", `{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}`, true, nil},
-		{"control tower", `{"eventSource":"controltower.amazonaws.com","eventName":"x"}`, true, nil},
-		{"sign-in", `{"eventSource":"signin.amazonaws.com","eventName":"CheckMfa"}`, true, nil},
-		{"source in a longer string", `{"eventSource":"s3.amazonaws.com","eventName":"x","host":"signin.amazonaws.com.evil"}`, false, nil},
-		{"canary key", `{"eventSource":"s3.amazonaws.com","eventName":"x","additionalEventData":{"rootguardCanary":"true"}}`, true, nil},
+		{"organizations", `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy"}`, true, nil},
+		{"organizations, routed nowhere", `{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}`, false, nil},
+		{"control tower", `{"eventSource":"controltower.amazonaws.com","eventName":"CreateManagedAccount"}`, true, nil},
+		{"sign-in", `{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin"}`, true, nil},
+		{"word in a longer string", `{"eventSource":"s3.amazonaws.com","eventName":"x","host":"ConsoleLogin.evil"}`, false, nil},
+		{"tamper call", `{"eventSource":"events.amazonaws.com","eventName":"DisableRule"}`, true, nil},
+		{"heartbeat parameter", `{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","requestParameters":{"name":"/rootguard/heartbeat"}}`, true, nil},
 		{"escaped word", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"R\u006fot"}`, true, nil},
-		{"other escapes", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"a\"b\\c\/d\n"}`, false, nil},
+		{"escaped slash (a word holds one)", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"c\/d"}`, true, nil},
+		{"other escapes", `{"eventSource":"s3.amazonaws.com","eventName":"x","t":"a\"b\\c\n"}`, false, nil},
 		{"EventBridge event", `{"detail-type":"x","detail":{"eventSource":"s3.amazonaws.com","eventName":"x"}}`, false, nil},
 		{"empty eventName", `{"eventSource":"s3.amazonaws.com","eventName":""}`, false, ErrNotEvent},
 		{"eventName not a string", `{"eventSource":"s3.amazonaws.com","eventName":["x"]}`, false, ErrWrongType},
@@ -499,6 +531,7 @@ func TestRecordFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewStream(strings.NewReader(`{"Records":[` + tt.rec + `]}`))
+			s.SetPrefilter(testPrefilter)
 			rec, err := s.Next()
 			if err != nil {
 				t.Fatal(err)

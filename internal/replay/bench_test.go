@@ -18,6 +18,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -50,6 +51,7 @@ func benchReplay(b *testing.B, n int) {
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding { return eng.Evaluate(ev, facts) },
 		Merge:    rule.Merge,
 		Emit:     func(f finding.Finding) { byRule[f.Rule]++ },
+		Patterns: routing.Patterns(),
 	}
 	var peak heapPeak
 	var stats Stats

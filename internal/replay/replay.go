@@ -1,9 +1,9 @@
 // Package replay evaluates recorded CloudTrail events from files, folders, standard input and
 // S3 (s3://bucket/prefix, listed in CloudTrail's date layout and fetched a few objects ahead):
 // the input side of `rootguard replay`. It streams each input with flat memory (gunzipping it
-// when it starts with the gzip magic bytes), keeps only the records that can raise a finding
-// (cloudtrail.MayMatter), decodes those, drops repeated event ids, calls the rule engine in input
-// order and merges repeated findings. Bad inputs are reported with their file and record index
+// when it starts with the gzip magic bytes), keeps only the records a routing pattern may match
+// (cloudtrail.Prefilter), decodes those, drops repeated event ids, calls the rule engine in
+// input order and merges repeated findings. Bad inputs are reported with their file and record index
 // and every other input is still evaluated.
 //
 // Records the prefilter drops are never decoded: they are checked only for being valid JSON
@@ -29,6 +29,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/route"
 )
 
 // StdinName is the file name given to standard input ("-") in errors and progress.
@@ -69,6 +70,10 @@ type Options struct {
 	S3Parallel int
 	// ProgressEvery is the least time between two Progress calls; ProgressInterval when 0.
 	ProgressEvery time.Duration
+	// Patterns are the routing patterns of every event the rules read: a record that cannot
+	// match one is not decoded, only checked for its shape (cloudtrail.Prefilter). Nil: every
+	// record is decoded.
+	Patterns []route.Pattern
 
 	now      func() time.Time // the clock; time.Now when nil (tests set it)
 	parallel *bool            // gunzip in a goroutine; when nil, if GOMAXPROCS > 1 (tests set it)
@@ -128,7 +133,7 @@ type Stats struct {
 	// Records is how many records were read, bad ones included (not those where reading a file
 	// stopped).
 	Records int
-	// Candidates is how many records passed cloudtrail.MayMatter.
+	// Candidates is how many records passed the prefilter (Options.Patterns).
 	Candidates int
 	// Decoded is how many candidates decoded to an event.
 	Decoded int
@@ -187,6 +192,9 @@ func Run(ctx context.Context, paths []string, opts Options) (Stats, error) {
 		byID:   map[string]int{},
 		stream: cloudtrail.NewStream(nil),
 		br:     bufio.NewReaderSize(nil, 64<<10),
+	}
+	if opts.Patterns != nil {
+		r.stream.SetPrefilter(cloudtrail.NewPrefilter(opts.Patterns))
 	}
 	if parallel {
 		r.ahead = newReadAhead()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/routing"
 )
 
 // rootRecord is a bare CloudTrail record of a root API call, which the prefilter keeps.
@@ -77,6 +78,7 @@ func (r *recorder) options() Options {
 func (r *recorder) optionsParallel(parallel bool) Options {
 	return Options{
 		parallel: &parallel,
+		Patterns: routing.Patterns(),
 		Evaluate: func(ev *cloudtrail.Event) []finding.Finding {
 			r.seen = append(r.seen, ev.ID())
 			return []finding.Finding{{ID: "f-" + ev.ID(), Rule: "TEST", EventID: ev.ID()}}

@@ -18,6 +18,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -54,6 +55,7 @@ func newEngineRun(t testing.TB) *engineRun {
 		},
 		Merge:        rule.Merge,
 		Emit:         func(f finding.Finding) { er.findings = append(er.findings, f) },
+		Patterns:     routing.Patterns(),
 		OnInputError: func(e InputError) { er.errors = append(er.errors, e.Error()) },
 	}
 	return er

@@ -15,6 +15,7 @@ import (
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
 	"github.com/rootguard/rootguard/internal/org"
+	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -76,6 +77,7 @@ func BenchmarkReplayS3(b *testing.B) {
 				Merge:    rule.Merge,
 				Emit:     func(finding.Finding) { findings++ },
 				S3:       src.s3,
+				Patterns: routing.Patterns(),
 			}
 			var peak heapPeak
 			runtime.GC()

@@ -21,7 +21,7 @@ import (
 //	go test ./internal/replay -run '^$' -bench 'Splitter' -cpu 1 -benchtime 5x
 //
 // encoding/json reads the file with Decoder.Token down to the Records array and one
-// json.RawMessage per record; its prefilter is cloudtrail.MayMatter on the record's bytes (the
+// json.RawMessage per record; its prefilter is cloudtrail.Prefilter.MayMatter on the record's bytes (the
 // byte check the scanner's word check refines: a superset of candidates), then CheckShape.
 
 // splitJSON calls fn with each record of a CloudTrail log file ({"Records":[...]}), read with
@@ -67,6 +67,7 @@ type splitCounts struct{ records, candidates, decoded, badShape int }
 func splitWithScanner(data []byte, decode bool) (splitCounts, error) {
 	var c splitCounts
 	s := cloudtrail.NewStream(bytes.NewReader(data))
+	s.SetPrefilter(benchPrefilter)
 	for {
 		rec, err := s.Next()
 		if err == io.EOF {
@@ -95,7 +96,7 @@ func splitWithEncodingJSON(data []byte, decode bool) (splitCounts, error) {
 	var c splitCounts
 	err := splitJSON(bytes.NewReader(data), func(raw []byte) {
 		c.records++
-		if !cloudtrail.MayMatter(raw) {
+		if !benchPrefilter.MayMatter(raw) {
 			if cloudtrail.CheckShape(raw) != nil {
 				c.badShape++
 			}

@@ -27,6 +27,16 @@ func Forwarding(r route.Route) []route.Pattern { return route.Forwarding(Table, 
 // the cached facts it changes (route.Evaluates on Table).
 func Evaluates(fn string, f route.Fields) bool { return route.Evaluates(Table, fn, f) }
 
+// Patterns are the patterns of every route: the events some function takes, which the replay's
+// prefilter keeps (the rules read no other).
+func Patterns() []route.Pattern {
+	var out []route.Pattern
+	for _, r := range Table {
+		out = append(out, r.Patterns...)
+	}
+	return out
+}
+
 // For returns a function's routes as one route (their patterns together), or false.
 func For(fn string) (route.Route, bool) { return route.Merged(Table, fn) }
 

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -140,82 +141,20 @@ type Metrics interface {
 	AWSCall(service, operation string, err error)
 }
 
-// OrganizationAPI reads the organization and its tree (satisfied by *organizations.Client).
-type OrganizationAPI interface {
-	ListRoots(context.Context, *organizations.ListRootsInput, ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
-	DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
-	ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
-}
-
-// AccountAPI reads accounts and tags (satisfied by *organizations.Client).
-type AccountAPI interface {
-	DescribeAccount(context.Context, *organizations.DescribeAccountInput, ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
-	ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
-	ListTagsForResource(context.Context, *organizations.ListTagsForResourceInput, ...func(*organizations.Options)) (*organizations.ListTagsForResourceOutput, error)
-}
-
-// PolicyAPI reads SCPs and their attachments (satisfied by *organizations.Client).
-type PolicyAPI interface {
-	DescribePolicy(context.Context, *organizations.DescribePolicyInput, ...func(*organizations.Options)) (*organizations.DescribePolicyOutput, error)
-	ListPoliciesForTarget(context.Context, *organizations.ListPoliciesForTargetInput, ...func(*organizations.Options)) (*organizations.ListPoliciesForTargetOutput, error)
-	ListPolicies(context.Context, *organizations.ListPoliciesInput, ...func(*organizations.Options)) (*organizations.ListPoliciesOutput, error)
-}
-
-// StructureAPI walks the tree for the audit and the snapshot (satisfied by *organizations.Client).
-type StructureAPI interface {
-	ListOrganizationalUnitsForParent(context.Context, *organizations.ListOrganizationalUnitsForParentInput, ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
-	ListChildren(context.Context, *organizations.ListChildrenInput, ...func(*organizations.Options)) (*organizations.ListChildrenOutput, error)
-	ListTargetsForPolicy(context.Context, *organizations.ListTargetsForPolicyInput, ...func(*organizations.Options)) (*organizations.ListTargetsForPolicyOutput, error)
-}
-
-// OUAPI reads an OU, whose path gives its chain of parents (satisfied by
-// *organizations.Client).
-type OUAPI interface {
-	DescribeOrganizationalUnit(context.Context, *organizations.DescribeOrganizationalUnitInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationalUnitOutput, error)
-}
-
-// STSAPI opens sessions in member accounts (satisfied by *sts.Client).
-type STSAPI interface {
-	AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
-	AssumeRoot(context.Context, *sts.AssumeRootInput, ...func(*sts.Options)) (*sts.AssumeRootOutput, error)
-	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
-
-// SummaryAPI reads an account's IAM summary (satisfied by *iam.Client).
-type SummaryAPI interface {
-	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
-}
-
-// RootLoginAPI reads the root user's password and MFA (satisfied by *iam.Client).
-type RootLoginAPI interface {
-	GetLoginProfile(context.Context, *iam.GetLoginProfileInput, ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
-	ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
-}
-
-// RootKeysAPI reads the root user's access keys and signing certificates (satisfied by
-// *iam.Client).
-type RootKeysAPI interface {
-	ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
-	ListSigningCertificates(context.Context, *iam.ListSigningCertificatesInput, ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error)
-}
-
-// Clients are the AWS clients Facts reads through. The IAM clients are called with the
-// credentials of a session in the member account (per call), so one client serves every account.
-// A client left nil makes the reads that need it fail (OUs nil: OU chains are walked with
-// ListParents instead).
+// Clients are the AWS SDK clients Facts reads through (NewClients builds them; tests point them
+// at internal/testenv/awsfake). The IAM client is called with the credentials of a session in
+// the member account (per call), so one client serves every account. A client left nil makes the
+// reads that need it fail with errNoClient, except Trails: nil records the trails as unknown.
 type Clients struct {
-	Organization OrganizationAPI
-	Accounts     AccountAPI
-	Policies     PolicyAPI
-	Structure    StructureAPI
-	OUs          OUAPI
-	STS          STSAPI
-	Summary      SummaryAPI
-	RootLogin    RootLoginAPI
-	RootKeys     RootKeysAPI
-	// Features and Trails are read only by Snapshot (nil: recorded as unknown).
-	Features FeaturesAPI
-	Trails   TrailsAPI
+	// Organizations reads the organization, its tree, accounts, tags and SCPs.
+	Organizations *organizations.Client
+	// STS opens sessions in member accounts.
+	STS *sts.Client
+	// IAM reads the root user's credentials in member accounts and, for Snapshot, the
+	// organization's IAM features.
+	IAM *iam.Client
+	// Trails reads the management account's trails (Snapshot only).
+	Trails *cloudtrail.Client
 }
 
 // Facts is the live organization facts with their cache. It is safe for concurrent use.

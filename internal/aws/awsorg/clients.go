@@ -1,8 +1,8 @@
 package awsorg
 
 import (
-	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,145 +38,44 @@ const OrganizationsRegion = "us-east-1"
 
 // NewClients builds the SDK clients Facts reads through from cfg (a Lambda's internal/aws/awsenv
 // configuration, or the command line's default chain), each with NewRetryer. Organizations and
-// IAM use us-east-1; STS uses cfg's region: AssumeRoot needs a regional endpoint.
+// IAM use us-east-1; STS and CloudTrail use cfg's region: AssumeRoot needs a regional endpoint.
+// Nothing is called: the clients make no request until a read needs one.
 func NewClients(cfg aws.Config) (Clients, error) {
 	if cfg.Region == "" {
 		return Clients{}, errors.New("build the AWS clients: no region (set AWS_REGION)")
 	}
-	orgs := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
-		o.Region, o.Retryer = OrganizationsRegion, NewRetryer()
-	})
-	iamc := iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region, o.Retryer = OrganizationsRegion, NewRetryer() })
-	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = NewRetryer() })
 	return Clients{
-		Organization: orgs,
-		Accounts:     orgs,
-		Policies:     orgs,
-		Structure:    orgs,
-		OUs:          orgs,
-		STS:          stsc,
-		Summary:      iamc,
-		RootLogin:    iamc,
-		RootKeys:     iamc,
-		Features:     iamc,
-		Trails:       NewTrailsClient(cfg),
+		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+			o.Region, o.Retryer = OrganizationsRegion, NewRetryer()
+		}),
+		STS:    sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = NewRetryer() }),
+		IAM:    iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region, o.Retryer = OrganizationsRegion, NewRetryer() }),
+		Trails: NewTrailsClient(cfg),
 	}, nil
 }
 
 // errNoClient answers a read through a client Clients lacks.
 var errNoClient = errors.New("no AWS client configured for this read")
 
-// missing stands in for a client Clients lacks: every call fails with errNoClient, so a
-// function wired without, say, STS fails closed instead of panicking.
-type missing struct{}
+// noClient is the HTTP client of the stand-ins for the clients Clients lacks: every request
+// fails with errNoClient before it leaves the process, so a function wired without, say, STS
+// fails closed instead of panicking on a nil client.
+type noClient struct{}
 
-func (missing) ListRoots(context.Context, *organizations.ListRootsInput, ...func(*organizations.Options)) (*organizations.ListRootsOutput, error) {
-	return nil, errNoClient
-}
+// Do fails.
+func (noClient) Do(*http.Request) (*http.Response, error) { return nil, errNoClient }
 
-func (missing) DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) DescribeAccount(context.Context, *organizations.DescribeAccountInput, ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListTagsForResource(context.Context, *organizations.ListTagsForResourceInput, ...func(*organizations.Options)) (*organizations.ListTagsForResourceOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) DescribePolicy(context.Context, *organizations.DescribePolicyInput, ...func(*organizations.Options)) (*organizations.DescribePolicyOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListPoliciesForTarget(context.Context, *organizations.ListPoliciesForTargetInput, ...func(*organizations.Options)) (*organizations.ListPoliciesForTargetOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListPolicies(context.Context, *organizations.ListPoliciesInput, ...func(*organizations.Options)) (*organizations.ListPoliciesOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListOrganizationalUnitsForParent(context.Context, *organizations.ListOrganizationalUnitsForParentInput, ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListChildren(context.Context, *organizations.ListChildrenInput, ...func(*organizations.Options)) (*organizations.ListChildrenOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListTargetsForPolicy(context.Context, *organizations.ListTargetsForPolicyInput, ...func(*organizations.Options)) (*organizations.ListTargetsForPolicyOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) AssumeRoot(context.Context, *sts.AssumeRootInput, ...func(*sts.Options)) (*sts.AssumeRootOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) GetLoginProfile(context.Context, *iam.GetLoginProfileInput, ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
-	return nil, errNoClient
-}
-
-func (missing) ListSigningCertificates(context.Context, *iam.ListSigningCertificatesInput, ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error) {
-	return nil, errNoClient
-}
-
-// complete fills the clients c lacks with missing (OUs stays nil: its reads fall back to
-// ListParents).
+// complete gives the clients c lacks (Trails aside) stand-ins whose every call fails with
+// errNoClient, unsigned and not retried.
 func (c Clients) complete() Clients {
-	var m missing
-	if c.Organization == nil {
-		c.Organization = m
-	}
-	if c.Accounts == nil {
-		c.Accounts = m
-	}
-	if c.Policies == nil {
-		c.Policies = m
-	}
-	if c.Structure == nil {
-		c.Structure = m
+	if c.Organizations == nil {
+		c.Organizations = organizations.New(organizations.Options{Region: OrganizationsRegion, HTTPClient: noClient{}, Retryer: aws.NopRetryer{}})
 	}
 	if c.STS == nil {
-		c.STS = m
+		c.STS = sts.New(sts.Options{Region: OrganizationsRegion, HTTPClient: noClient{}, Retryer: aws.NopRetryer{}})
 	}
-	if c.Summary == nil {
-		c.Summary = m
-	}
-	if c.RootLogin == nil {
-		c.RootLogin = m
-	}
-	if c.RootKeys == nil {
-		c.RootKeys = m
+	if c.IAM == nil {
+		c.IAM = iam.New(iam.Options{Region: OrganizationsRegion, HTTPClient: noClient{}, Retryer: aws.NopRetryer{}})
 	}
 	return c
 }

@@ -195,7 +195,7 @@ func with(creds aws.CredentialsProvider) []func(*iam.Options) {
 
 // summary reads the root flags of IAM GetAccountSummary; a key the summary lacks is unknown.
 func (v *View) summary(creds aws.CredentialsProvider) (*org.RootCredentials, error) {
-	out, err := v.f.clients.Summary.GetAccountSummary(v.ctx, &iam.GetAccountSummaryInput{}, with(creds)...)
+	out, err := v.f.clients.IAM.GetAccountSummary(v.ctx, &iam.GetAccountSummaryInput{}, with(creds)...)
 	v.count(svcIAM, "GetAccountSummary", err)
 	if err != nil {
 		if isCode(err, deniedCodes...) {
@@ -238,7 +238,7 @@ func (v *View) rootUser(creds aws.CredentialsProvider) (*org.RootCredentials, er
 		return nil
 	}
 
-	_, err := v.f.clients.RootLogin.GetLoginProfile(v.ctx, &iam.GetLoginProfileInput{}, opts...)
+	_, err := v.f.clients.IAM.GetLoginProfile(v.ctx, &iam.GetLoginProfileInput{}, opts...)
 	v.count(svcIAM, "GetLoginProfile", err)
 	if isCode(err, "NoSuchEntity") {
 		f := false
@@ -248,7 +248,7 @@ func (v *View) rootUser(creds aws.CredentialsProvider) (*org.RootCredentials, er
 	}
 
 	mfa, err := v.anyPage(func(marker *string) (bool, *string, bool, error) {
-		out, err := v.f.clients.RootLogin.ListMFADevices(v.ctx, &iam.ListMFADevicesInput{Marker: marker}, opts...)
+		out, err := v.f.clients.IAM.ListMFADevices(v.ctx, &iam.ListMFADevicesInput{Marker: marker}, opts...)
 		v.count(svcIAM, "ListMFADevices", err)
 		if err != nil {
 			return false, nil, false, err
@@ -260,7 +260,7 @@ func (v *View) rootUser(creds aws.CredentialsProvider) (*org.RootCredentials, er
 	}
 
 	keys, err := v.anyPage(func(marker *string) (bool, *string, bool, error) {
-		out, err := v.f.clients.RootKeys.ListAccessKeys(v.ctx, &iam.ListAccessKeysInput{Marker: marker}, opts...)
+		out, err := v.f.clients.IAM.ListAccessKeys(v.ctx, &iam.ListAccessKeysInput{Marker: marker}, opts...)
 		v.count(svcIAM, "ListAccessKeys", err)
 		if err != nil {
 			return false, nil, false, err
@@ -272,7 +272,7 @@ func (v *View) rootUser(creds aws.CredentialsProvider) (*org.RootCredentials, er
 	}
 
 	certs, err := v.anyPage(func(marker *string) (bool, *string, bool, error) {
-		out, err := v.f.clients.RootKeys.ListSigningCertificates(v.ctx, &iam.ListSigningCertificatesInput{Marker: marker}, opts...)
+		out, err := v.f.clients.IAM.ListSigningCertificates(v.ctx, &iam.ListSigningCertificatesInput{Marker: marker}, opts...)
 		v.count(svcIAM, "ListSigningCertificates", err)
 		if err != nil {
 			return false, nil, false, err

@@ -1,7 +1,6 @@
 package awsorg
 
 import (
-	"context"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,19 +13,6 @@ import (
 
 const svcCloudTrail = "cloudtrail"
 
-// FeaturesAPI reads the organization's IAM features (centralised root access), in the management
-// account.
-type FeaturesAPI interface {
-	ListOrganizationsFeatures(ctx context.Context, in *iam.ListOrganizationsFeaturesInput, optFns ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
-}
-
-// TrailsAPI reads the management account's CloudTrail trails and their state.
-type TrailsAPI interface {
-	DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
-	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
-	GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
-}
-
 // NewTrailsClient builds the CloudTrail client of the trail reads, in cfg's region (a
 // multi-region or organization trail is listed in every region), with NewRetryer.
 func NewTrailsClient(cfg aws.Config) *cloudtrail.Client {
@@ -36,11 +22,7 @@ func NewTrailsClient(cfg aws.Config) *cloudtrail.Client {
 // Features reads the organization's IAM features (iam:ListOrganizationsFeatures); nil (unknown)
 // when the call is refused or no client is configured.
 func (v *View) Features() []string {
-	api := v.f.clients.Features
-	if api == nil {
-		return nil
-	}
-	out, err := api.ListOrganizationsFeatures(v.ctx, &iam.ListOrganizationsFeaturesInput{})
+	out, err := v.f.clients.IAM.ListOrganizationsFeatures(v.ctx, &iam.ListOrganizationsFeaturesInput{})
 	v.count(svcIAM, "ListOrganizationsFeatures", err)
 	if err != nil {
 		v.warnRead("the organization's IAM features could not be read; recorded as unknown", err)

@@ -14,9 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -335,7 +333,7 @@ func TestDeadlineStopsRetries(t *testing.T) {
 			})
 		},
 	}, func(o *organizations.Options) { o.BaseEndpoint = aws.String(e.fake.URL(awsfake.Organizations)) })
-	clients.Organization = orgs
+	clients.Organizations = orgs
 	slow := New(Config{RoleName: auditRole}, clients)
 	ctx := ctxWithTimeout(t, 200*time.Millisecond)
 	_, err := slow.For(ctx).Organization()
@@ -452,7 +450,7 @@ func TestNewClientsRetryAndRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, iamc, stsc := c.Organization.(*organizations.Client).Options(), c.Summary.(*iam.Client).Options(), c.STS.(*sts.Client).Options()
+	orgs, iamc, stsc := c.Organizations.Options(), c.IAM.Options(), c.STS.Options()
 	got := map[string]any{
 		"organizations": []any{orgs.Region, orgs.Retryer.MaxAttempts()},
 		"iam":           []any{iamc.Region, iamc.Retryer.MaxAttempts()},
@@ -511,5 +509,8 @@ func TestMissingClientsFailClosed(t *testing.T) {
 	}
 	if _, err := v.Parents("ou-ab12-prod0001"); !errors.Is(err, errNoClient) {
 		t.Errorf("Parents without a client: err = %v, want errNoClient", err)
+	}
+	if _, err := v.RootCredentials("222222222222"); !errors.Is(err, errNoClient) {
+		t.Errorf("RootCredentials without a client: err = %v, want errNoClient", err)
 	}
 }

@@ -94,7 +94,7 @@ func (v *View) organization() (rootInfo, error) {
 		return x.(rootInfo), nil
 	}
 	var roots []types.Root
-	for p := organizations.NewListRootsPaginator(v.f.clients.Organization, &organizations.ListRootsInput{}); p.HasMorePages(); {
+	for p := organizations.NewListRootsPaginator(v.f.clients.Organizations, &organizations.ListRootsInput{}); p.HasMorePages(); {
 		out, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListRoots", err)
 		if err != nil {
@@ -124,7 +124,7 @@ func (v *View) organization() (rootInfo, error) {
 	if mgmt, orgID, rootID, ok := parseRootARN(aws.ToString(r.Arn)); ok && rootID == o.RootID {
 		o.ManagementAccountID, o.ID = mgmt, orgID
 	} else {
-		out, err := v.f.clients.Organization.DescribeOrganization(v.ctx, &organizations.DescribeOrganizationInput{})
+		out, err := v.f.clients.Organizations.DescribeOrganization(v.ctx, &organizations.DescribeOrganizationInput{})
 		v.count(svcOrganizations, "DescribeOrganization", err)
 		if err != nil {
 			return rootInfo{}, fmt.Errorf("describe organization: %w", err)
@@ -156,7 +156,7 @@ func (v *View) account(id string) (org.Account, []string, error) {
 			return x.(org.Account), slices.Clone(chain.([]string)), nil
 		}
 	}
-	out, err := v.f.clients.Accounts.DescribeAccount(v.ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
+	out, err := v.f.clients.Organizations.DescribeAccount(v.ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
 	v.count(svcOrganizations, "DescribeAccount", err)
 	if err != nil {
 		if isCode(err, "AccountNotFoundException") {
@@ -241,10 +241,7 @@ func (v *View) Parents(id string) ([]string, error) {
 // ouParents reads an OU's chain of parents from its path (one DescribeOrganizationalUnit), else
 // walks up with ListParents.
 func (v *View) ouParents(id string) ([]string, error) {
-	if v.f.clients.OUs == nil {
-		return v.walkUp(id, 0)
-	}
-	out, err := v.f.clients.OUs.DescribeOrganizationalUnit(v.ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(id)})
+	out, err := v.f.clients.Organizations.DescribeOrganizationalUnit(v.ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(id)})
 	v.count(svcOrganizations, "DescribeOrganizationalUnit", err)
 	if err != nil {
 		if isCode(err, "OrganizationalUnitNotFoundException") {
@@ -267,7 +264,7 @@ func (v *View) walkUp(id string, depth int) ([]string, error) {
 		return nil, fmt.Errorf("parents of %s: deeper than %d levels", id, maxDepth)
 	}
 	var parents []types.Parent
-	for p := organizations.NewListParentsPaginator(v.f.clients.Organization, &organizations.ListParentsInput{ChildId: aws.String(id)}); p.HasMorePages(); {
+	for p := organizations.NewListParentsPaginator(v.f.clients.Organizations, &organizations.ListParentsInput{ChildId: aws.String(id)}); p.HasMorePages(); {
 		out, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListParents", err)
 		if err != nil {
@@ -310,7 +307,7 @@ func (v *View) PoliciesFor(targetID string) ([]string, error) {
 	}
 	ids := []string{}
 	in := &organizations.ListPoliciesForTargetInput{TargetId: aws.String(targetID), Filter: types.PolicyTypeServiceControlPolicy}
-	for p := organizations.NewListPoliciesForTargetPaginator(v.f.clients.Policies, in); p.HasMorePages(); {
+	for p := organizations.NewListPoliciesForTargetPaginator(v.f.clients.Organizations, in); p.HasMorePages(); {
 		out, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListPoliciesForTarget", err)
 		if err != nil {
@@ -337,7 +334,7 @@ func (v *View) Tags(id string) (map[string]string, error) {
 		return maps.Clone(x.(map[string]string)), nil
 	}
 	tags := map[string]string{}
-	for p := organizations.NewListTagsForResourcePaginator(v.f.clients.Accounts, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)}); p.HasMorePages(); {
+	for p := organizations.NewListTagsForResourcePaginator(v.f.clients.Organizations, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)}); p.HasMorePages(); {
 		out, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListTagsForResource", err)
 		if err != nil {
@@ -377,7 +374,7 @@ func (v *View) walk() (tree, error) {
 		var next []string
 		for _, parent := range level {
 			in := &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)}
-			for p := organizations.NewListOrganizationalUnitsForParentPaginator(v.f.clients.Structure, in); p.HasMorePages(); {
+			for p := organizations.NewListOrganizationalUnitsForParentPaginator(v.f.clients.Organizations, in); p.HasMorePages(); {
 				out, err := p.NextPage(v.ctx)
 				v.count(svcOrganizations, "ListOrganizationalUnitsForParent", err)
 				if err != nil {
@@ -391,7 +388,7 @@ func (v *View) walk() (tree, error) {
 				}
 			}
 			cin := &organizations.ListChildrenInput{ParentId: aws.String(parent), ChildType: types.ChildTypeAccount}
-			for p := organizations.NewListChildrenPaginator(v.f.clients.Structure, cin); p.HasMorePages(); {
+			for p := organizations.NewListChildrenPaginator(v.f.clients.Organizations, cin); p.HasMorePages(); {
 				out, err := p.NextPage(v.ctx)
 				v.count(svcOrganizations, "ListChildren", err)
 				if err != nil {
@@ -428,7 +425,7 @@ func (v *View) Accounts() ([]org.Account, error) {
 
 func (v *View) accounts(t tree) ([]org.Account, error) {
 	var out []org.Account
-	for p := organizations.NewListAccountsPaginator(v.f.clients.Accounts, &organizations.ListAccountsInput{}); p.HasMorePages(); {
+	for p := organizations.NewListAccountsPaginator(v.f.clients.Organizations, &organizations.ListAccountsInput{}); p.HasMorePages(); {
 		page, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListAccounts", err)
 		if err != nil {
@@ -484,7 +481,7 @@ func (v *View) Policies() ([]org.Policy, error) {
 func (v *View) policies(typ types.PolicyType) ([]org.Policy, error) {
 	var out []org.Policy
 	in := &organizations.ListPoliciesInput{Filter: typ}
-	for p := organizations.NewListPoliciesPaginator(v.f.clients.Policies, in); p.HasMorePages(); {
+	for p := organizations.NewListPoliciesPaginator(v.f.clients.Organizations, in); p.HasMorePages(); {
 		page, err := p.NextPage(v.ctx)
 		v.count(svcOrganizations, "ListPolicies", err)
 		if err != nil {
@@ -505,7 +502,7 @@ func (v *View) policies(typ types.PolicyType) ([]org.Policy, error) {
 		v.f.recordFull(p)
 		v.persist(p, false)
 		targets := []string{}
-		for pg := organizations.NewListTargetsForPolicyPaginator(v.f.clients.Structure, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(id)}); pg.HasMorePages(); {
+		for pg := organizations.NewListTargetsForPolicyPaginator(v.f.clients.Organizations, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(id)}); pg.HasMorePages(); {
 			page, err := pg.NextPage(v.ctx)
 			v.count(svcOrganizations, "ListTargetsForPolicy", err)
 			if err != nil {

@@ -172,7 +172,7 @@ func (v *View) storedBefore(id string, ch *policyChange) (org.Policy, bool, erro
 // describePolicy reads a policy with its content; a policy that does not exist is
 // org.ErrNotFound.
 func (v *View) describePolicy(id string) (org.Policy, error) {
-	out, err := v.f.clients.Policies.DescribePolicy(v.ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
+	out, err := v.f.clients.Organizations.DescribePolicy(v.ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
 	v.count(svcOrganizations, "DescribePolicy", err)
 	if err != nil {
 		if isCode(err, "PolicyNotFoundException") {

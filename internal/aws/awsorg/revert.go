@@ -19,20 +19,12 @@ import (
 // reading CloudTrail only: rootguard recognises its own changes by the role ARN, never by it.
 const RevertSessionName = "rootguard-revert"
 
-// OrganizationsWriter makes the Organizations calls of a revert plan (satisfied by
-// *organizations.Client).
-type OrganizationsWriter interface {
-	AttachPolicy(ctx context.Context, in *organizations.AttachPolicyInput, opts ...func(*organizations.Options)) (*organizations.AttachPolicyOutput, error)
-	UpdatePolicy(ctx context.Context, in *organizations.UpdatePolicyInput, opts ...func(*organizations.Options)) (*organizations.UpdatePolicyOutput, error)
-	EnablePolicyType(ctx context.Context, in *organizations.EnablePolicyTypeInput, opts ...func(*organizations.Options)) (*organizations.EnablePolicyTypeOutput, error)
-	MoveAccount(ctx context.Context, in *organizations.MoveAccountInput, opts ...func(*organizations.Options)) (*organizations.MoveAccountOutput, error)
-}
-
 // Reverter makes the calls of a revert plan (handler.Executor) with the revert role's
 // credentials: every call it makes is recorded in CloudTrail under that role's ARN, which is how
 // scp-guard knows its own changes.
 type Reverter struct {
-	Orgs OrganizationsWriter
+	// Orgs makes the Organizations calls, with the revert role's credentials.
+	Orgs *organizations.Client
 }
 
 // NewReverter returns a Reverter whose Organizations client assumes roleARN (session

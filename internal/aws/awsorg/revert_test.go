@@ -79,7 +79,7 @@ func TestReverterAgainstTheFake(t *testing.T) {
 		t.Errorf("AssumeRole called %d times, want once (credentials cached)", fake.Calls(awsfake.STS, "AssumeRole"))
 	}
 	// The central account's own credentials may not write.
-	direct := &Reverter{Orgs: testClients(fake, 1).Organization.(OrganizationsWriter)}
+	direct := &Reverter{Orgs: testClients(fake, 1).Organizations}
 	if _, err := direct.Do(t.Context(), attach); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Errorf("write without the revert role: %v, want AccessDenied", err)
 	}

@@ -71,8 +71,7 @@ func testClients(s *awsfake.Server, attempts int) Clients {
 	})
 	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(s.URL(awsfake.STS)) })
 	trails := cloudtrailapi.NewFromConfig(cfg, func(o *cloudtrailapi.Options) { o.BaseEndpoint = aws.String(s.URL(awsfake.CloudTrail)) })
-	return Clients{Organization: orgs, Accounts: orgs, Policies: orgs, Structure: orgs, OUs: orgs, STS: stsc, Summary: iamc, RootLogin: iamc, RootKeys: iamc,
-		Features: iamc, Trails: trails}
+	return Clients{Organizations: orgs, STS: stsc, IAM: iamc, Trails: trails}
 }
 
 func setup(t *testing.T, doc org.SnapshotDoc, cfg Config) *env {
