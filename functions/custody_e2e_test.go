@@ -11,8 +11,8 @@ import (
 
 	"github.com/rootguard/rootguard/internal/aws/dynamostore"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 )
 
 // applyTags copies the tags an overlay learnt from TagResource / UntagResource into the fake
@@ -68,7 +68,7 @@ func (h *e2e) exceptionGrants(t *testing.T) {
 			grant := asRole(t, events[0], tc.role)
 
 			start := len(h.fake.Events())
-			if err := h.evaluator(t, route.SCPGuard).invoke(ctx, grant); err != nil {
+			if err := h.evaluator(t, function.SCPGuard).invoke(ctx, grant); err != nil {
 				t.Fatalf("grant: %v", err)
 			}
 			if got := h.only(t, start, "EXCEPTION-GRANTED"); got != tc.grantSev {
@@ -97,7 +97,7 @@ func (h *e2e) exceptionGrants(t *testing.T) {
 			// A cold scp-guard evaluates the detach: only the state table remembers the grant.
 			h.stopEvaluators()
 			start = len(h.fake.Events())
-			if err := h.evaluator(t, route.SCPGuard).invoke(ctx, events[1]); err != nil {
+			if err := h.evaluator(t, function.SCPGuard).invoke(ctx, events[1]); err != nil {
 				t.Fatalf("detach: %v", err)
 			}
 			if got := h.only(t, start, "SCP-DETACHED"); got != tc.detachSv {

@@ -29,6 +29,7 @@ import (
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/render"
 	"github.com/rootguard/rootguard/internal/route"
@@ -146,7 +147,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 	rie := tool(t, []string{"aws-lambda-rie"}, riePackage)
 	goawsBin := tool(t, []string{"goaws", "cmd"}, goawsPackage)
 	h := &e2e{rie: rie, running: map[string]*lambdaFn{}}
-	h.bins = buildFunctions(t, filepath.Join(dir, "bin"), route.Functions)
+	h.bins = buildFunctions(t, filepath.Join(dir, "bin"), function.Names())
 
 	h.orig = events.Org()
 	doc := h.origDoc(t)
@@ -225,7 +226,7 @@ func setupWith(t *testing.T, opts setupOptions) *e2e {
 		h.env = append(h.env, k+"="+v)
 	}
 	sort.Strings(h.env)
-	h.notifier = startLambda(t, h.rie, route.Notifier, h.bins[route.Notifier], h.env)
+	h.notifier = startLambda(t, h.rie, function.Notifier, h.bins[function.Notifier], h.env)
 	t.Cleanup(h.notifier.proc.stop)
 
 	// The deployed audit runs on a schedule: its first run records the protection SCPs in the
@@ -361,7 +362,7 @@ func (h *e2e) stopEvaluators() {
 
 func (h *e2e) logs() string {
 	var b strings.Builder
-	for _, name := range route.Functions {
+	for _, name := range function.Names() {
 		if l := h.running[name]; l != nil {
 			fmt.Fprintf(&b, "--- %s ---\n%s\n", name, l.proc.out.String())
 		}
@@ -472,7 +473,7 @@ func (h *e2e) runAudit(ctx context.Context, t testing.TB) {
 		"source": handler.ScheduledSource, "account": h.mgmt, "time": time.Now().UTC().Format(time.RFC3339),
 		"region": "us-east-1", "resources": []string{"arn:aws:events:us-east-1:" + h.mgmt + ":rule/rootguard-audit"}, "detail": map[string]any{},
 	})
-	if err := h.evaluator(t, route.Audit).invoke(ctx, raw); err != nil {
+	if err := h.evaluator(t, function.Audit).invoke(ctx, raw); err != nil {
 		t.Fatalf("audit: %v", err)
 	}
 }
@@ -685,7 +686,7 @@ func (h *e2e) failClosed(t *testing.T) {
 	defer h.fake.ClearFaults()
 	events := readEvents(t, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json")
 	busStart := len(h.fake.Events())
-	if err := h.evaluator(t, route.RootActivity).invoke(ctx, events[0]); err != nil {
+	if err := h.evaluator(t, function.RootActivity).invoke(ctx, events[0]); err != nil {
 		t.Fatalf("root-activity: %v", err)
 	}
 	findings := h.checkBus(t, h.fake.Events()[busStart:])
@@ -719,7 +720,7 @@ func (h *e2e) canary(t *testing.T) {
 	ev["source"] = route.CanarySource
 	raw, _ = json.Marshal(ev)
 	busStart, hubStart := len(h.fake.Events()), len(h.fake.Findings())
-	if err := h.evaluator(t, route.RootActivity).invoke(ctx, raw); err != nil {
+	if err := h.evaluator(t, function.RootActivity).invoke(ctx, raw); err != nil {
 		t.Fatalf("root-activity: %v", err)
 	}
 	bus := h.fake.Events()[busStart:]

@@ -25,7 +25,7 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -73,10 +73,10 @@ func TestFaultInjection(t *testing.T) {
 	}
 
 	r := &faultRun{h: h, pools: map[string]*pool{}}
-	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
+	for _, fn := range []string{function.RootActivity, function.SCPGuard, function.Onboarding} {
 		r.pools[fn] = r.newPool(t, fn, evaluatorsPerFunction, h.env)
 	}
-	notifiers := r.newPool(t, route.Notifier, 2*notifierPairs, h.env)
+	notifiers := r.newPool(t, function.Notifier, 2*notifierPairs, h.env)
 	events := faultEvents(t)
 	opener, sessionCalls := faultSession(t, h.mgmt)
 	events = append(append(events, opener), sessionCalls...)
@@ -91,14 +91,16 @@ func TestFaultInjection(t *testing.T) {
 	// environment with a 3 s timeout while the fake Organizations holds its first
 	// DescribeAccount call for 8 s. Lambda retries it in a fresh environment.
 	timeoutEnv := withEnv(h.env, "AWS_LAMBDA_FUNCTION_TIMEOUT", fmt.Sprint(shortTimeout))
-	slow := startLambda(t, h.rie, route.RootActivity+"-short-timeout", h.bins[route.RootActivity], timeoutEnv)
+	slow := startLambda(t, h.rie, function.RootActivity+"-short-timeout", h.bins[function.RootActivity], timeoutEnv)
 	t.Cleanup(slow.proc.stop)
-	first := slices.IndexFunc(events, func(e faultEvent) bool { return slices.Contains(e.evaluatedBy, route.RootActivity) && e.accountKnown })
+	first := slices.IndexFunc(events, func(e faultEvent) bool {
+		return slices.Contains(e.evaluatedBy, function.RootActivity) && e.accountKnown
+	})
 	if first < 0 {
 		t.Fatal("no root event for a known account among the samples")
 	}
 	h.fake.Delay(awsfake.Organizations, "DescribeAccount", (shortTimeout+5)*time.Second, 1)
-	r.evaluate(ctx, events[first], map[string]*lambdaFn{route.RootActivity: slow})
+	r.evaluate(ctx, events[first], map[string]*lambdaFn{function.RootActivity: slow})
 	h.fake.ClearFaults()
 	slow.proc.stop()
 	if r.timeouts == 0 {
@@ -147,7 +149,7 @@ func TestFaultInjection(t *testing.T) {
 		if isOpener(e) {
 			var f finding.Finding
 			_ = json.Unmarshal([]byte(e.Detail), &f)
-			r.async(ctx, notifiers.all[0], nil, route.Notifier, fmt.Sprintf("bus event %d", i), f.ID+" "+f.Severity.String(), busEvent(e, i))
+			r.async(ctx, notifiers.all[0], nil, function.Notifier, fmt.Sprintf("bus event %d", i), f.ID+" "+f.Severity.String(), busEvent(e, i))
 		}
 	}
 	for i, e := range bus {
@@ -163,7 +165,7 @@ func TestFaultInjection(t *testing.T) {
 			defer func() { pairs <- p }()
 			var both sync.WaitGroup
 			for _, l := range []*lambdaFn{p.a, p.b} {
-				both.Go(func() { r.async(ctx, l, nil, route.Notifier, fmt.Sprintf("bus event %d", i), key, raw) })
+				both.Go(func() { r.async(ctx, l, nil, function.Notifier, fmt.Sprintf("bus event %d", i), key, raw) })
 			}
 			both.Wait()
 		})
@@ -387,7 +389,7 @@ func (r *faultRun) async(ctx context.Context, first *lambdaFn, p *pool, fn, even
 		if r.invocations == nil {
 			r.invocations = map[bool]int{}
 		}
-		r.invocations[fn == route.Notifier]++
+		r.invocations[fn == function.Notifier]++
 		if attempt > 0 {
 			r.retries++
 		}
@@ -412,7 +414,7 @@ func (r *faultRun) async(ctx context.Context, first *lambdaFn, p *pool, fn, even
 func (r *faultRun) failures(notifier bool) int {
 	n := 0
 	for _, f := range r.onFailure {
-		if (f.function == route.Notifier) == notifier {
+		if (f.function == function.Notifier) == notifier {
 			n++
 		}
 	}

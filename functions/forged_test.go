@@ -9,7 +9,7 @@ import (
 
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/aws/forwarder"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/rule"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -33,7 +33,7 @@ func (h *e2e) forged(t *testing.T) {
 	busStart := len(h.fake.Events())
 	for _, f := range files {
 		for i, raw := range readEvents(t, f.Path) {
-			for _, fn := range []string{route.RootActivity, route.SCPGuard} {
+			for _, fn := range []string{function.RootActivity, function.SCPGuard} {
 				err := h.evaluator(t, fn).invoke(ctx, raw)
 				if err == nil || !strings.Contains(err.Error(), "event not from AWS") {
 					t.Errorf("%s event %d through %s: %v, want a refusal: event not from AWS", f.Name(), i+1, fn, err)
@@ -44,7 +44,7 @@ func (h *e2e) forged(t *testing.T) {
 	if got := h.fake.Events()[busStart:]; len(got) > 0 {
 		t.Errorf("forged events put %d findings on the bus", len(got))
 	}
-	for _, fn := range []string{route.RootActivity, route.SCPGuard} {
+	for _, fn := range []string{function.RootActivity, function.SCPGuard} {
 		if log := h.evaluator(t, fn).proc.out.String(); !strings.Contains(log, `"reason":"not from AWS"`) {
 			t.Errorf("%s logged no refusal reason:\n%s", fn, log)
 		}
@@ -75,7 +75,7 @@ func (h *e2e) forwarderDeleted(t *testing.T) {
 	defer cancel()
 	h.stopEvaluators()
 	const member = "333333333333"
-	name := forwarder.RuleName(route.RootActivity)
+	name := forwarder.RuleName(function.RootActivity)
 	h.fake.DeleteRule(member, forwarderRegion, name)
 	defer h.seedForwarders()
 	before := h.fake.Calls(awsfake.EventBridge, "DescribeRule")

@@ -15,8 +15,8 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
@@ -274,7 +274,7 @@ func (h *e2e) startRevert(t *testing.T, mode string) *revertRun {
 	h.resetState(ctx, t)
 	env := slices.Clone(h.env)
 	env = append(env, "ROOTGUARD_REVERT="+mode, "ROOTGUARD_REVERT_ROLE="+revertRole)
-	fn := startLambda(t, h.rie, route.SCPGuard, h.bins[route.SCPGuard], env)
+	fn := startLambda(t, h.rie, function.SCPGuard, h.bins[function.SCPGuard], env)
 	t.Cleanup(fn.proc.stop)
 	r := &revertRun{h: h, fn: fn, bus: len(h.fake.Events()), hub: len(h.fake.Findings())}
 	t.Cleanup(func() {

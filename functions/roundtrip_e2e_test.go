@@ -19,6 +19,7 @@ import (
 
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
@@ -47,7 +48,7 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 	}
 	t.Cleanup(fake.Close)
 	rie := tool(t, []string{"aws-lambda-rie"}, riePackage)
-	bins := buildFunctions(t, filepath.Join(t.TempDir(), "bin"), []string{route.Heartbeat})
+	bins := buildFunctions(t, filepath.Join(t.TempDir(), "bin"), []string{function.Heartbeat})
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 	roleARN := canary.RoundTripRoleARN(mgmt)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TZ=UTC", "AWS_LAMBDA_FUNCTION_TIMEOUT=30",
@@ -59,7 +60,7 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 	sort.Strings(env)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	hb := startLambda(t, rie, route.Heartbeat, bins[route.Heartbeat], env)
+	hb := startLambda(t, rie, function.Heartbeat, bins[function.Heartbeat], env)
 	t.Cleanup(hb.proc.stop)
 	defer func() {
 		if t.Failed() {
@@ -113,7 +114,7 @@ func TestCloudTrailRoundTrip(t *testing.T) {
 		_ = json.Unmarshal(ev, &e)
 		fns := routing.FunctionsFor(route.Fields{Source: e.Source, DetailType: e.DetailType, EventSource: e.Detail.EventSource,
 			EventName: e.Detail.EventName, UserIdentityType: e.Detail.UserIdentity.Type, RequestName: e.Detail.RequestParameters.Name})
-		if !slices.Equal(fns, []string{route.Heartbeat}) {
+		if !slices.Equal(fns, []string{function.Heartbeat}) {
 			t.Fatalf("the round trip from %s is routed to %v, want only the heartbeat", p.Region, fns)
 		}
 		if err := hb.invoke(ctx, ev); err != nil {

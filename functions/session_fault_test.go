@@ -15,7 +15,7 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/routing"
 )
 
@@ -67,7 +67,7 @@ func sessionEvent(t *testing.T, mgmt string, c sessionCall, readOnly bool, n int
 		t.Fatalf("session event %d: %v", n, err)
 	}
 	fns := routing.FunctionsFor(handler.Fields(ev))
-	if !slices.Equal(fns, []string{route.RootActivity}) {
+	if !slices.Equal(fns, []string{function.RootActivity}) {
 		t.Fatalf("session event %s goes to %v, want root-activity only", c.name, fns)
 	}
 	return faultEvent{raw: raw, id: ev.ID(), functions: fns, accountKnown: true}

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/internal/canary"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // TestHeartbeatFunction: the heartbeat may put events on the organization bus and assume the
@@ -21,10 +21,10 @@ func TestHeartbeatFunction(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			s := synth(t, v)
 			tpl := s.central()
-			role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(route.Heartbeat)).ID
+			role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(function.Heartbeat)).ID
 			orgBus := one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName).ID
-			lg := one(t, tpl, "AWS::Logs::LogGroup", "LogGroupName", "/aws/lambda/"+FunctionName(route.Heartbeat)).ID
-			q := one(t, tpl, "AWS::SQS::Queue", "QueueName", "rootguard-"+route.Heartbeat+"-failures").ID
+			lg := one(t, tpl, "AWS::Logs::LogGroup", "LogGroupName", "/aws/lambda/"+FunctionName(function.Heartbeat)).ID
+			q := one(t, tpl, "AWS::SQS::Queue", "QueueName", "rootguard-"+function.Heartbeat+"-failures").ID
 			key := "${" + keyID(t, tpl) + ".Arn}"
 			want := map[string][]string{
 				"events:PutEvents":     {"${" + orgBus + ".Arn}"},

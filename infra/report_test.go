@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // reportEnvironment is the audit's report variables in a synthesized central template.
@@ -75,7 +75,7 @@ func TestReportBucket(t *testing.T) {
 			// Only the audit role touches the bucket, and only under the prefix.
 			fns := functionIDs(t, tpl)
 			objects := "${" + b.ID + ".Arn}/" + ReportPrefix + "*"
-			for _, fn := range route.Functions {
+			for _, fn := range function.Names() {
 				role := ref(resourceByID(t, tpl, fns[fn]).Props["Role"])
 				var s3Actions []string
 				for _, ps := range allPolicyStatements(CentralStackName, map[string]any{"Resources": map[string]any{role: get(tpl, "Resources", role)}}) {
@@ -90,7 +90,7 @@ func TestReportBucket(t *testing.T) {
 				}
 				slices.Sort(s3Actions)
 				want := []string(nil)
-				if fn == route.Audit {
+				if fn == function.Audit {
 					want = []string{"s3:PutObject"}
 					if s.cfg.ReportPresign > 0 {
 						want = []string{"s3:GetObject", "s3:PutObject"}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // revertOn: scp-guard reverts protection changes with the revert role.
@@ -26,7 +26,7 @@ func TestRevertRole(t *testing.T) {
 			}
 		}
 	}
-	offFn := one(t, off.central(), "AWS::IAM::Role", "RoleName", FunctionRoleName(route.SCPGuard)).ID
+	offFn := one(t, off.central(), "AWS::IAM::Role", "RoleName", FunctionRoleName(function.SCPGuard)).ID
 	if g := grants(off.central(), offFn); g["sts:AssumeRole"] != nil {
 		t.Errorf("revert off: scp-guard may assume %v", g["sts:AssumeRole"])
 	}
@@ -37,7 +37,7 @@ func TestRevertRole(t *testing.T) {
 	role := one(t, mgmt, "AWS::IAM::Role", "RoleName", RevertRoleName)
 	// Trusted by scp-guard's execution role only.
 	trust := statements(role.Props["AssumeRolePolicyDocument"])
-	if len(trust) != 1 || !slices.Equal(strs(get(trust[0], "Condition", "ArnEquals", "aws:PrincipalArn")), []string{cfg.FunctionRoleArn(route.SCPGuard)}) {
+	if len(trust) != 1 || !slices.Equal(strs(get(trust[0], "Condition", "ArnEquals", "aws:PrincipalArn")), []string{cfg.FunctionRoleArn(function.SCPGuard)}) {
 		t.Errorf("revert role trust %v: want scp-guard's role only", trust)
 	}
 	// Exactly the plan's actions, on this organization's resources; policy calls on SCPs only.
@@ -66,17 +66,17 @@ func TestRevertRole(t *testing.T) {
 	}
 	// scp-guard may assume it, and is told the mode and the role.
 	tpl := s.central()
-	fnRole := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(route.SCPGuard)).ID
+	fnRole := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(function.SCPGuard)).ID
 	if g := grants(tpl, fnRole)["sts:AssumeRole"]; !slices.Equal(g, []string{cfg.RevertRoleArn()}) && !slices.Contains(g, cfg.RevertRoleArn()) {
 		t.Errorf("scp-guard may assume %v, want %s", g, cfg.RevertRoleArn())
 	}
 	fns := functionIDs(t, tpl)
-	vars, _ := get(resourceByID(t, tpl, fns[route.SCPGuard]).Props, "Environment", "Variables").(map[string]any)
+	vars, _ := get(resourceByID(t, tpl, fns[function.SCPGuard]).Props, "Environment", "Variables").(map[string]any)
 	if render(vars["ROOTGUARD_REVERT"]) != RevertOn || render(vars["ROOTGUARD_REVERT_ROLE"]) != cfg.RevertRoleArn() {
 		t.Errorf("scp-guard environment %v", vars)
 	}
-	for _, fn := range route.Functions {
-		if fn == route.SCPGuard {
+	for _, fn := range function.Names() {
+		if fn == function.SCPGuard {
 			continue
 		}
 		v, _ := get(resourceByID(t, tpl, fns[fn]).Props, "Environment", "Variables").(map[string]any)

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/internal/canary"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
 
@@ -80,7 +80,7 @@ func TestHeartbeatRole(t *testing.T) {
 		}
 		trust := statements(roles[0].Props["AssumeRolePolicyDocument"])
 		if len(trust) != 1 || get(trust[0], "Principal", "AWS") != "arn:aws:iam::"+s.cfg.CentralAccount+":root" ||
-			!sameSet(strs(get(trust[0], "Condition", "ArnEquals", "aws:PrincipalArn")), []string{s.cfg.FunctionRoleArn(route.Heartbeat)}) {
+			!sameSet(strs(get(trust[0], "Condition", "ArnEquals", "aws:PrincipalArn")), []string{s.cfg.FunctionRoleArn(function.Heartbeat)}) {
 			t.Errorf("heartbeat role trust %v: want the central heartbeat function's role only", trust)
 		}
 		var arns []string
@@ -119,8 +119,8 @@ func TestRoundTripReachesOnlyTheHeartbeat(t *testing.T) {
 			if got := matching(busRules(t, s.management(region), nil), ev); len(got) != 1 {
 				t.Errorf("management forwarders in %s matching the round trip: %v, want exactly one", region, got)
 			}
-			if got := matching(central, ev); !slices.Equal(got, []string{route.Heartbeat}) {
-				t.Errorf("on the central bus the round trip reaches %v, want only %s", got, route.Heartbeat)
+			if got := matching(central, ev); !slices.Equal(got, []string{function.Heartbeat}) {
+				t.Errorf("on the central bus the round trip reaches %v, want only %s", got, function.Heartbeat)
 			}
 			fromMember := put
 			fromMember.Account = "444455556666"

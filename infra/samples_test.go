@@ -10,6 +10,7 @@ import (
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/infra/eventpattern"
 	"github.com/rootguard/rootguard/internal/aws/awsorg"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
@@ -97,16 +98,16 @@ func folderOwners(folder string) ([]string, error) {
 func noneMayReach(folder string, ev map[string]any) []string {
 	owners, _ := folderOwners(folder)
 	if get(ev, "detail", "userIdentity", "type") == "Root" {
-		owners = append(owners, route.RootActivity)
+		owners = append(owners, function.RootActivity)
 	}
 	str := func(path ...any) string { s, _ := get(ev, path...).(string); return s }
 	if changesCachedFacts(str("detail", "eventSource"), str("detail", "eventName"), str("detail", "eventType")) {
-		owners = append(owners, route.RootActivity, route.SCPGuard, route.Onboarding) // to drop cached facts
+		owners = append(owners, function.RootActivity, function.SCPGuard, function.Onboarding) // to drop cached facts
 	}
 	trust, _ := rule.ByID("TRUSTED-PRINCIPAL-CHANGED")
 	if name := str("detail", "eventName"); str("detail", "eventSource") == "iam.amazonaws.com" &&
 		slices.ContainsFunc(trust.Events, func(e route.Event) bool { return slices.Contains(e.EventNames, name) }) {
-		owners = append(owners, route.SCPGuard) // it may change a trusted principal: scp-guard looks
+		owners = append(owners, function.SCPGuard) // it may change a trusted principal: scp-guard looks
 	}
 	return owners
 }
@@ -165,7 +166,7 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 	central := busRules(t, s.central(), functionIDs(t, s.central()))
 	var orgRules []compiledRule
 	for _, r := range central {
-		if r.function != route.Notifier {
+		if r.function != function.Notifier {
 			orgRules = append(orgRules, r)
 		}
 	}
@@ -239,7 +240,7 @@ func TestSamplesReachExactlyTheirFunctions(t *testing.T) {
 	}
 	t.Logf("%d sample files, %d events; events reaching each function: %v", len(files), events, reached)
 	for _, r := range routing.Table {
-		if r.Function == route.Heartbeat {
+		if r.Function == function.Heartbeat {
 			continue // its own round-trip event only (TestRoundTripReachesOnlyTheHeartbeat)
 		}
 		if reached[r.Function] == 0 {

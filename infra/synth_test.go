@@ -13,7 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/rootguard/rootguard/events"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // The templates, not the functions' code, are under test: the synthesized app uses placeholder
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	dir := filepath.Join(workDir, "assets")
-	for _, fn := range route.Functions {
+	for _, fn := range function.Names() {
 		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err == nil {
 			err = os.WriteFile(filepath.Join(dir, fn, "bootstrap"), []byte("placeholder "+fn+"\n"), 0o755)
 		}

@@ -25,7 +25,7 @@ import (
 func functionIDs(t *testing.T, tpl map[string]any) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, fn := range route.Functions {
+	for _, fn := range function.Names() {
 		out[fn] = one(t, tpl, "AWS::Lambda::Function", "FunctionName", FunctionName(fn)).ID
 	}
 	return out
@@ -47,8 +47,8 @@ func TestCentralFunctions(t *testing.T) {
 			tpl := s.central()
 			key := keyID(t, tpl)
 			fns := functionIDs(t, tpl)
-			if n := len(resourcesOf(tpl, "AWS::Lambda::Function")); n != len(route.Functions) {
-				t.Errorf("%d functions, want %d", n, len(route.Functions))
+			if n := len(resourcesOf(tpl, "AWS::Lambda::Function")); n != len(function.Names()) {
+				t.Errorf("%d functions, want %d", n, len(function.Names()))
 			}
 			for _, spec := range function.Table {
 				t.Run(spec.Name, func(t *testing.T) {
@@ -136,16 +136,16 @@ func TestCentralEnvironment(t *testing.T) {
 			// The audit also writes the daily report and emails its summary.
 			audit := maps.Clone(policyState)
 			maps.Copy(audit, reportEnvironment(t, s.cfg, tpl))
-			for _, fn := range route.Functions {
+			for _, fn := range function.Names() {
 				want := detector
 				switch fn {
-				case route.Notifier:
+				case function.Notifier:
 					want = notifier
-				case route.Heartbeat:
+				case function.Heartbeat:
 					want = heartbeat
-				case route.SCPGuard, route.RootActivity, route.Onboarding: // every evaluator reads the custody state, and root-activity and onboarding record ownership there
+				case function.SCPGuard, function.RootActivity, function.Onboarding: // every evaluator reads the custody state, and root-activity and onboarding record ownership there
 					want = policyState
-				case route.Audit:
+				case function.Audit:
 					want = maps.Clone(audit)
 					want["ROOTGUARD_FORWARD_REGIONS"] = strings.Join(s.cfg.ForwardRegions, ",")
 					want["ROOTGUARD_CENTRAL_BUS_ARN"] = s.cfg.OrgBusArn()
@@ -179,11 +179,11 @@ func TestCentralRules(t *testing.T) {
 		schedule   string
 	}
 	wants := map[string]want{
-		route.Notifier: {bus: findingsBus, state: StateEnabled, pattern: map[string]any{
+		function.Notifier: {bus: findingsBus, state: StateEnabled, pattern: map[string]any{
 			"source": []any{"rootguard"}, "detail-type": []any{"RootGuard Finding"},
 		}},
-		route.Audit:     {state: StateEnabled, schedule: s.cfg.AuditSchedule},
-		route.Heartbeat: {state: StateEnabled, schedule: canary.Schedule()},
+		function.Audit:     {state: StateEnabled, schedule: s.cfg.AuditSchedule},
+		function.Heartbeat: {state: StateEnabled, schedule: canary.Schedule()},
 	}
 	for _, r := range routing.Table {
 		var p map[string]any
@@ -366,17 +366,17 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 			tableArn := "${" + tables[0].ID + ".Arn}"
 			stateKeys := awsorg.PolicyKeyPrefix + "* " + dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
 			wantDynamo := map[string]string{
-				route.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + statekey.Finding + "*]",
-				route.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
-				route.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
+				function.Notifier: "dynamodb:GetItem,dynamodb:UpdateItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + statekey.Finding + "*]",
+				function.SCPGuard: "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
+				function.Audit:    "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + stateKeys + "]",
 			}
 			// The accounts' recorded ownership: owner#<account id> items, for the functions that
 			// evaluate root events or first see an account.
 			ownerGrant := "dynamodb:GetItem,dynamodb:PutItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + awsorg.OwnerKeyPrefix + "*]"
 			custodyKeys := dynamostore.GrantKeyPrefix + "* " + dynamostore.TrustKeyPrefix + "*"
-			wantDynamo[route.RootActivity] = "dynamodb:GetItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + custodyKeys + "]"
-			wantDynamo[route.Onboarding] = wantDynamo[route.RootActivity]
-			for _, fn := range route.Functions {
+			wantDynamo[function.RootActivity] = "dynamodb:GetItem on " + tableArn + " if ForAllValues:StringLike dynamodb:LeadingKeys [" + custodyKeys + "]"
+			wantDynamo[function.Onboarding] = wantDynamo[function.RootActivity]
+			for _, fn := range function.Names() {
 				role := one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID
 				var got []string
 				for _, st := range roleStatements(tpl, role) {
@@ -407,11 +407,11 @@ func TestCentralBusesTopicsKeyTable(t *testing.T) {
 				if f, _ := function.Lookup(fn); f.Writes(statekey.Owner) {
 					want = append(want, ownerGrant)
 				}
-				if fn == route.Audit { // its open findings (revert.go)
+				if fn == function.Audit { // its open findings (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+rule.AuditOpenKey+"]")
 				}
-				if fn == route.SCPGuard { // its response: open findings and revert counts (revert.go)
+				if fn == function.SCPGuard { // its response: open findings and revert counts (revert.go)
 					want = append(want, "dynamodb:GetItem,dynamodb:PutItem on "+tableArn+" if ForAllValues:StringLike dynamodb:LeadingKeys ["+
 						rule.OpenKeyPrefix+"* "+dynamostore.RevertKeyPrefix+"*]")
 				}
@@ -447,7 +447,7 @@ func TestCentralAlarms(t *testing.T) {
 				}
 				alarms[key{render(a.Props["MetricName"]), dim}] = a.Props
 			}
-			for _, fn := range route.Functions {
+			for _, fn := range function.Names() {
 				for _, metric := range []string{"Errors", "Throttles"} {
 					a, ok := alarms[key{metric, fns[fn]}]
 					if !ok || a["Namespace"] != "AWS/Lambda" || a["Threshold"] != float64(1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
@@ -456,7 +456,7 @@ func TestCentralAlarms(t *testing.T) {
 				}
 			}
 			queues := resourcesOf(tpl, "AWS::SQS::Queue")
-			if len(queues) != len(route.Functions)+1 {
+			if len(queues) != len(function.Names())+1 {
 				t.Errorf("%d queues, want one on-failure queue per function and the rule targets' DLQ", len(queues))
 			}
 			for _, q := range queues {
@@ -465,7 +465,7 @@ func TestCentralAlarms(t *testing.T) {
 					t.Errorf("queue %s depth alarm: %v", q.ID, a)
 				}
 			}
-			a := alarms[key{"Invocations", fns[route.Audit]}]
+			a := alarms[key{"Invocations", fns[function.Audit]}]
 			want := map[string]any{
 				"Statistic": "Sum", "Threshold": float64(1), "ComparisonOperator": "LessThanThreshold",
 				"EvaluationPeriods": float64(2), "DatapointsToAlarm": float64(2),
@@ -476,7 +476,7 @@ func TestCentralAlarms(t *testing.T) {
 					t.Errorf("audit-not-run alarm %s = %v, want %v", k, a[k], val)
 				}
 			}
-			if n := len(alarms); n != 2*len(route.Functions)+len(queues)+1 {
+			if n := len(alarms); n != 2*len(function.Names())+len(queues)+1 {
 				t.Errorf("%d alarms, want errors and throttles per function, one per queue, and audit-not-run", n)
 			}
 			// The canary alarms and the CloudTrail round-trip alarms (TestRoundTripAlarms), one per
@@ -494,7 +494,7 @@ func TestCentralGrants(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			s := synth(t, v)
 			tpl := s.central()
-			for _, fn := range route.Functions {
+			for _, fn := range function.Names() {
 				g := grants(tpl, one(t, tpl, "AWS::IAM::Role", "RoleName", FunctionRoleName(fn)).ID)
 				var sts []string
 				for a, r := range g {
@@ -512,7 +512,7 @@ func TestCentralGrants(t *testing.T) {
 						want = []string{"sts:AssumeRole arn:aws:iam::" + s.cfg.ManagementAccount + ":role/" + s.cfg.AuditRoleName, "sts:AssumeRoot arn:aws:iam::*:root"}
 					}
 				}
-				if fn == route.Heartbeat { // the CloudTrail round trip's role in the management account
+				if fn == function.Heartbeat { // the CloudTrail round trip's role in the management account
 					want = []string{"sts:AssumeRole " + canary.RoundTripRoleARN(s.cfg.ManagementAccount)}
 				}
 				if !slices.Equal(sts, want) {
@@ -522,13 +522,13 @@ func TestCentralGrants(t *testing.T) {
 					t.Errorf("%s iam:GetAccountSummary on %v (granted=%v): want it only where root credential state is read", fn, r, ok)
 				}
 				_, audits := g["organizations:ListAccounts"]
-				if audits != (fn == route.Audit) {
+				if audits != (fn == function.Audit) {
 					t.Errorf("%s organizations:ListAccounts granted=%v, want only for audit", fn, audits)
 				}
-				if _, features := g["iam:ListOrganizationsFeatures"]; features != (fn == route.Audit) {
+				if _, features := g["iam:ListOrganizationsFeatures"]; features != (fn == function.Audit) {
 					t.Errorf("%s iam:ListOrganizationsFeatures granted=%v, want only for audit", fn, features)
 				}
-				if r, ok := g["cloudtrail:GetTrailStatus"]; ok != (fn == route.Audit) || (ok && !slices.Equal(r, []string{"arn:aws:cloudtrail:*:" + s.cfg.ManagementAccount + ":trail/*"})) {
+				if r, ok := g["cloudtrail:GetTrailStatus"]; ok != (fn == function.Audit) || (ok && !slices.Equal(r, []string{"arn:aws:cloudtrail:*:" + s.cfg.ManagementAccount + ":trail/*"})) {
 					t.Errorf("%s cloudtrail:GetTrailStatus on %v (granted=%v), want the management account's trails for audit only", fn, r, ok)
 				}
 				_, reads := g["organizations:DescribePolicy"]
@@ -536,7 +536,7 @@ func TestCentralGrants(t *testing.T) {
 					t.Errorf("%s organizations:DescribePolicy granted=%v", fn, reads)
 				}
 				_, imports := g["securityhub:BatchImportFindings"]
-				if imports != (fn == route.Notifier && s.cfg.SecurityHub) {
+				if imports != (fn == function.Notifier && s.cfg.SecurityHub) {
 					t.Errorf("%s securityhub:BatchImportFindings granted=%v with securityHub=%v", fn, imports, s.cfg.SecurityHub)
 				}
 				if r, ok := g["securityhub:BatchImportFindings"]; ok {
@@ -546,10 +546,10 @@ func TestCentralGrants(t *testing.T) {
 					}
 				}
 				bus := one(t, tpl, "AWS::Events::EventBus", "Name", FindingsBusName).ID
-				if fn == route.Heartbeat {
+				if fn == function.Heartbeat {
 					bus = one(t, tpl, "AWS::Events::EventBus", "Name", OrgBusName).ID
 				}
-				if puts, ok := g["events:PutEvents"]; ok != (fn != route.Notifier) || (ok && !slices.Equal(puts, []string{"${" + bus + ".Arn}"})) {
+				if puts, ok := g["events:PutEvents"]; ok != (fn != function.Notifier) || (ok && !slices.Equal(puts, []string{"${" + bus + ".Arn}"})) {
 					t.Errorf("%s events:PutEvents on %v (granted=%v): want the findings bus for detectors, the organization bus for heartbeat, none for notifier", fn, puts, ok)
 				}
 			}
@@ -752,7 +752,7 @@ func routeOfRule(logicalID, fn string) string {
 }
 
 func routeKey(fn string, orgBusRoute bool) string {
-	if fn == route.Heartbeat && orgBusRoute {
+	if fn == function.Heartbeat && orgBusRoute {
 		return fn + " (round trip)"
 	}
 	return fn

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // Heartbeat timing.
@@ -26,7 +26,7 @@ const (
 	MetricNamespace = "RootGuard"
 	MetricName      = "CanaryFindings"
 	// MetricFunction is the value of the metric's Function dimension.
-	MetricFunction = route.Notifier
+	MetricFunction = function.Notifier
 )
 
 // CloudWatch alarm settings, spelled as CloudFormation spells them.
@@ -77,7 +77,7 @@ func Alarms() []Alarm {
 			Description: fmt.Sprintf("rootguard heartbeat: no %s canary finding came out of %s for %d periods of %s: "+
 				"the heartbeat function, the central bus rule of %s, %s itself, the findings bus or %s is broken, "+
 				"so real events of this kind may be missed (docs/deploy.md, Heartbeat)",
-				k.Rule, route.Notifier, EvaluationPeriods, Period, k.Function, k.Function, route.Notifier),
+				k.Rule, function.Notifier, EvaluationPeriods, Period, k.Function, k.Function, function.Notifier),
 			Kind:              k,
 			Namespace:         MetricNamespace,
 			Metric:            MetricName,

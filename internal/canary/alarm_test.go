@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
-	"github.com/rootguard/rootguard/internal/route"
 )
 
 // TestAlarmsWatchTheNotifiersCanaryMetric: one alarm per kind, on the metric the notifier
@@ -30,7 +30,7 @@ func TestAlarmsWatchTheNotifiersCanaryMetric(t *testing.T) {
 			if a.Kind != Kinds[i] {
 				t.Errorf("kind %+v, want %+v", a.Kind, Kinds[i])
 			}
-			want := []Dimension{{"Function", route.Notifier}, {"Rule", Kinds[i].Rule}}
+			want := []Dimension{{"Function", function.Notifier}, {"Rule", Kinds[i].Rule}}
 			if fmt.Sprint(a.Dimensions) != fmt.Sprint(want) {
 				t.Errorf("dimensions %v, want %v", a.Dimensions, want)
 			}
@@ -72,7 +72,7 @@ func TestEvaluate(t *testing.T) {
 			Time: time.Date(2026, 11, 26, tm.Hour(), tm.Minute(), 0, 0, time.UTC)}
 	}
 	evaluator := []Dimension{{"Function", a.Kind.Function}, {"Rule", a.Kind.Rule}}
-	other := []Dimension{{"Function", route.Notifier}, {"Rule", "SOME-OTHER-RULE"}}
+	other := []Dimension{{"Function", function.Notifier}, {"Rule", "SOME-OTHER-RULE"}}
 	tests := []struct {
 		name   string
 		points []Datapoint

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -38,9 +39,9 @@ type Kind struct {
 
 // Kinds lists the canaries, one per evaluator function.
 var Kinds = []Kind{
-	{Name: "root-signin", Rule: "ROOT-SIGNIN-STAX-MEMBER", Function: route.RootActivity},
-	{Name: "scp-detach", Rule: "SCP-DETACHED", Function: route.SCPGuard},
-	{Name: "account-created", Rule: "ONBOARD-REPORT", Function: route.Onboarding},
+	{Name: "root-signin", Rule: "ROOT-SIGNIN-STAX-MEMBER", Function: function.RootActivity},
+	{Name: "scp-detach", Rule: "SCP-DETACHED", Function: function.SCPGuard},
+	{Name: "account-created", Rule: "ONBOARD-REPORT", Function: function.Onboarding},
 }
 
 // Is reports whether an event is a canary: it came from the canary source (only rootguard's own

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -29,7 +30,7 @@ const (
 	RoundTripMetric = "CloudTrailRoundTrip"
 	// RoundTripFunction is the value of the metric's Function dimension: the function that
 	// receives the round-trip events.
-	RoundTripFunction = route.Heartbeat
+	RoundTripFunction = function.Heartbeat
 	// RoundTripPeriod is the alarms' period: longer than the heartbeat's (every Period), so
 	// that CloudTrail's delivery delay (usually minutes) never leaves a period empty.
 	RoundTripPeriod = 15 * time.Minute

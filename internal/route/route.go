@@ -12,21 +12,6 @@ import (
 	"github.com/rootguard/rootguard/internal/function"
 )
 
-// Function names (package function's table).
-const (
-	RootActivity = function.RootActivity
-	SCPGuard     = function.SCPGuard
-	Onboarding   = function.Onboarding
-	Audit        = function.Audit
-	Notifier     = function.Notifier
-	// Heartbeat puts the canary events (package canary) on the central bus on a schedule; its
-	// route takes back its own CloudTrail round-trip event.
-	Heartbeat = function.Heartbeat
-)
-
-// Functions lists every function, in a fixed order.
-var Functions = []string{RootActivity, SCPGuard, Onboarding, Audit, Notifier, Heartbeat}
-
 // CanarySource is the EventBridge source of the heartbeat's synthetic events. The patterns that
 // take it also require the event's account to be the central account (the infrastructure adds
 // that), so no other account can fake a heartbeat.
@@ -133,21 +118,21 @@ type Event struct {
 // and its CloudTrail round trip. The routing table (package routing) adds them to the routes
 // derived from the rule catalogue.
 var Own = []Route{
-	{Function: RootActivity, Patterns: []Pattern{{ // The heartbeat's root sign-in canary.
+	{Function: function.RootActivity, Patterns: []Pattern{{ // The heartbeat's root sign-in canary.
 		Sources:      []string{CanarySource},
 		DetailTypes:  SignInDetailTypes,
 		EventSources: []string{"signin.amazonaws.com"},
 		EventNames:   []string{"ConsoleLogin"},
 		Canary:       true,
 	}}},
-	{Function: SCPGuard, Patterns: []Pattern{{ // The heartbeat's SCP detach canary.
+	{Function: function.SCPGuard, Patterns: []Pattern{{ // The heartbeat's SCP detach canary.
 		Sources:      []string{CanarySource},
 		DetailTypes:  []string{APICall},
 		EventSources: []string{"organizations.amazonaws.com"},
 		EventNames:   []string{"DetachPolicy"},
 		Canary:       true,
 	}}},
-	{Function: Onboarding, Patterns: []Pattern{{ // The heartbeat's account creation canary.
+	{Function: function.Onboarding, Patterns: []Pattern{{ // The heartbeat's account creation canary.
 		Sources:      []string{CanarySource},
 		DetailTypes:  []string{ServiceEvent},
 		EventSources: []string{"organizations.amazonaws.com"},
@@ -158,7 +143,7 @@ var Own = []Route{
 		// The end-to-end CloudTrail canary: the heartbeat's own ssm:PutParameter, recorded in
 		// the management account and forwarded from there, comes back to the heartbeat. Not
 		// Forwarded: only the management account's forwarders send it.
-		Function: Heartbeat,
+		Function: function.Heartbeat,
 		Patterns: []Pattern{{
 			Sources:        []string{"aws.ssm"},
 			DetailTypes:    []string{APICall},

@@ -50,11 +50,11 @@ func TestFactChangesReachEveryEvaluatorOnce(t *testing.T) {
 	}
 	// Root's calls are root-activity's to evaluate; an ordinary principal's Organizations call is not.
 	detach := route.Fields{Source: "aws.organizations", DetailType: route.APICall, EventSource: "organizations.amazonaws.com", EventName: "DetachPolicy", UserIdentityType: "AssumedRole"}
-	if Evaluates(route.RootActivity, detach) || Evaluates(route.Onboarding, detach) || !Evaluates(route.SCPGuard, detach) {
+	if Evaluates(function.RootActivity, detach) || Evaluates(function.Onboarding, detach) || !Evaluates(function.SCPGuard, detach) {
 		t.Errorf("DetachPolicy: evaluated by %v, want scp-guard only", evaluators(detach))
 	}
 	detach.UserIdentityType = "Root"
-	if !Evaluates(route.RootActivity, detach) {
+	if !Evaluates(function.RootActivity, detach) {
 		t.Error("root's DetachPolicy is not evaluated by root-activity")
 	}
 }

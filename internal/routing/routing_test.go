@@ -26,7 +26,7 @@ func TestNoLoops(t *testing.T) {
 // TestEveryEvaluatorHasARoute: the functions that take CloudTrail events each have a route, and
 // every route belongs to a known function.
 func TestEveryEvaluatorHasARoute(t *testing.T) {
-	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
+	for _, fn := range []string{function.RootActivity, function.SCPGuard, function.Onboarding} {
 		if _, ok := For(fn); !ok {
 			t.Errorf("%s has no route", fn)
 		}
@@ -37,7 +37,7 @@ func TestEveryEvaluatorHasARoute(t *testing.T) {
 		}
 	}
 	both := route.Fields{Source: "aws.signin", DetailType: route.SignInDetailTypes[1], EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", UserIdentityType: "Root"}
-	if fns := FunctionsFor(both); !slices.Equal(fns, []string{route.RootActivity}) {
+	if fns := FunctionsFor(both); !slices.Equal(fns, []string{function.RootActivity}) {
 		t.Errorf("the guide's sign-in spelling is routed to %v", fns)
 	}
 }
@@ -54,14 +54,14 @@ func TestGuardEventsReachSCPGuard(t *testing.T) {
 		source, eventSource, name string
 		want                      []string
 	}{
-		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootCredentialsManagement", []string{route.SCPGuard}},
-		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootSessions", []string{route.SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootCredentialsManagement", []string{function.SCPGuard}},
+		{"aws.iam", "iam.amazonaws.com", "DisableOrganizationsRootSessions", []string{function.SCPGuard}},
 		{"aws.iam", "iam.amazonaws.com", "EnableOrganizationsRootSessions", nil},
-		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", []string{route.SCPGuard}},
-		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", []string{route.SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StopLogging", []string{function.SCPGuard}},
+		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "PutEventSelectors", []string{function.SCPGuard}},
 		{"aws.cloudtrail", "cloudtrail.amazonaws.com", "StartLogging", nil},
-		{"aws.organizations", "organizations.amazonaws.com", "CreatePolicy", []string{route.SCPGuard}},
-		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{route.SCPGuard}},
+		{"aws.organizations", "organizations.amazonaws.com", "CreatePolicy", []string{function.SCPGuard}},
+		{"aws.organizations", "organizations.amazonaws.com", "AttachPolicy", []string{function.SCPGuard}},
 	} {
 		f := route.Fields{Source: tc.source, DetailType: "AWS API Call via CloudTrail", EventSource: tc.eventSource, EventName: tc.name, UserIdentityType: "AssumedRole"}
 		if got := evaluators(f); !slices.Equal(got, tc.want) {
@@ -78,7 +78,7 @@ func TestTamperCallsReachSCPGuard(t *testing.T) {
 		{Source: "aws.lambda", DetailType: "AWS API Call via CloudTrail", EventSource: "lambda.amazonaws.com", EventName: "DeleteFunctionConcurrency20171031"},
 		{Source: "aws.events", DetailType: "AWS API Call via CloudTrail", EventSource: "events.amazonaws.com", EventName: "DisableRule"},
 	} {
-		if got := FunctionsFor(f); len(got) != 1 || got[0] != route.SCPGuard {
+		if got := FunctionsFor(f); len(got) != 1 || got[0] != function.SCPGuard {
 			t.Errorf("%s %s reaches %v, want scp-guard", f.Source, f.EventName, got)
 		}
 	}
@@ -110,12 +110,12 @@ func TestCheckNamesUnroutedRules(t *testing.T) {
 // TestOwners: who raises a rule on events.
 func TestOwners(t *testing.T) {
 	for id, want := range map[string][]string{
-		"ROOT-SIGNIN":        {route.RootActivity},
-		"ROOT-EMAIL-CHANGED": {route.RootActivity},
-		"EXCEPTION-GRANTED":  {route.SCPGuard},
-		"SCP-MISSING":        {route.SCPGuard},
-		"SCP-NOT-EFFECTIVE":  {route.Onboarding, route.SCPGuard},
-		"POSTURE-ROOT-MFA":   {route.Onboarding},
+		"ROOT-SIGNIN":        {function.RootActivity},
+		"ROOT-EMAIL-CHANGED": {function.RootActivity},
+		"EXCEPTION-GRANTED":  {function.SCPGuard},
+		"SCP-MISSING":        {function.SCPGuard},
+		"SCP-NOT-EFFECTIVE":  {function.Onboarding, function.SCPGuard},
+		"POSTURE-ROOT-MFA":   {function.Onboarding},
 	} {
 		r, _ := rule.ByID(id)
 		if got := Owners(r); !slices.Equal(got, want) {

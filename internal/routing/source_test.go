@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -54,7 +55,7 @@ func TestForgedSourcesReachNothing(t *testing.T) {
 		}
 	}
 	genuine := route.Fields{Source: "aws.s3", DetailType: route.APICall, EventSource: "s3.amazonaws.com", EventName: "DeleteBucketPolicy", UserIdentityType: "Root"}
-	if fns := FunctionsFor(genuine); len(fns) != 1 || fns[0] != route.RootActivity {
+	if fns := FunctionsFor(genuine); len(fns) != 1 || fns[0] != function.RootActivity {
 		t.Errorf("a genuine root S3 call reaches %v, want root-activity", fns)
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 )
 
@@ -40,7 +40,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			byFn[fn] = append(byFn[fn], raw)
 		}
 	}
-	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
+	for _, fn := range []string{function.RootActivity, function.SCPGuard, function.Onboarding} {
 		b.Run(fn, func(b *testing.B) {
 			events := byFn[fn]
 			if len(events) == 0 {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -41,7 +41,7 @@ func custodyEvaluator(t *testing.T, fn string, cu *memCustody, out *publisher, l
 	}
 	h := evaluator(t, fn, sampleOrg(t), out, log)
 	h.Engine, h.Custody = eng, cu
-	if fn == route.SCPGuard {
+	if fn == function.SCPGuard {
 		h.Groups = []rule.Group{rule.GroupProtection, rule.GroupCustody}
 	}
 	return h
@@ -57,7 +57,7 @@ func TestEvaluatorRecordsGrants(t *testing.T) {
 	}
 	cu := &memCustody{m: rule.NewMemCustody()}
 	out := &publisher{}
-	h := custodyEvaluator(t, route.SCPGuard, cu, out, &bytes.Buffer{})
+	h := custodyEvaluator(t, function.SCPGuard, cu, out, &bytes.Buffer{})
 	for i, raw := range seq {
 		if err := h.Handle(context.Background(), raw); err != nil {
 			t.Fatalf("event %d: %v", i, err)
@@ -77,7 +77,7 @@ func TestEvaluatorRecordsGrants(t *testing.T) {
 	failing := &memCustody{m: rule.NewMemCustody(), err: errors.New("ProvisionedThroughputExceededException")}
 	out = &publisher{}
 	log := &bytes.Buffer{}
-	h = custodyEvaluator(t, route.SCPGuard, failing, out, log)
+	h = custodyEvaluator(t, function.SCPGuard, failing, out, log)
 	if err := h.Handle(context.Background(), seq[0]); err == nil || !strings.Contains(err.Error(), "ProvisionedThroughput") {
 		t.Errorf("Handle = %v, want the table's error", err)
 	}
@@ -93,7 +93,7 @@ func TestEvaluatorReadsCustody(t *testing.T) {
 		t.Fatal(err)
 	}
 	cu := &memCustody{m: rule.NewMemCustody()}
-	if err := custodyEvaluator(t, route.SCPGuard, cu, &publisher{}, &bytes.Buffer{}).Handle(context.Background(), seq[0]); err != nil {
+	if err := custodyEvaluator(t, function.SCPGuard, cu, &publisher{}, &bytes.Buffer{}).Handle(context.Background(), seq[0]); err != nil {
 		t.Fatal(err)
 	}
 	writes := cu.writes
@@ -105,7 +105,7 @@ func TestEvaluatorReadsCustody(t *testing.T) {
 	}
 	tagged.Apply(ev)
 	out := &publisher{}
-	root := custodyEvaluator(t, route.RootActivity, cu, out, &bytes.Buffer{})
+	root := custodyEvaluator(t, function.RootActivity, cu, out, &bytes.Buffer{})
 	root.Facts = &snapFacts{Facts: tagged}
 	for _, raw := range seq {
 		_ = root.Handle(context.Background(), raw) // the TagResource is not routed to root-activity
@@ -118,7 +118,7 @@ func TestEvaluatorReadsCustody(t *testing.T) {
 	}
 	// Without a custody state the same sign-in is not lowered.
 	out = &publisher{}
-	none := custodyEvaluator(t, route.RootActivity, nil, out, &bytes.Buffer{})
+	none := custodyEvaluator(t, function.RootActivity, nil, out, &bytes.Buffer{})
 	none.Custody, none.Facts = nil, &snapFacts{Facts: tagged}
 	_ = none.Handle(context.Background(), seq[1])
 	if len(out.got) != 1 || out.got[0].Severity != finding.Critical {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rootguard/rootguard/internal/cloudtrail"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/rule"
 )
@@ -24,10 +24,10 @@ func TestFactsOnlyEventsDropFactsAndRaiseNothing(t *testing.T) {
 		groups []rule.Group
 		file   string
 	}{
-		{route.RootActivity, []rule.Group{rule.GroupRoot, rule.GroupCustody}, "EXCEPTION-GRANTED/HIGH.operator-tags-organization-root.json"},
-		{route.Onboarding, []rule.Group{rule.GroupOnboarding}, "SCP-DETACHED/CRITICAL.protection-detached-from-root.json"},
-		{route.SCPGuard, []rule.Group{rule.GroupProtection, rule.GroupCustody}, "ONBOARD-REPORT/INFORMATIONAL.invited-account-accepted-handshake.json"},
-		{route.RootActivity, []rule.Group{rule.GroupRoot, rule.GroupCustody}, "ACCOUNT-LEFT-ORG/none.close-account.json"},
+		{function.RootActivity, []rule.Group{rule.GroupRoot, rule.GroupCustody}, "EXCEPTION-GRANTED/HIGH.operator-tags-organization-root.json"},
+		{function.Onboarding, []rule.Group{rule.GroupOnboarding}, "SCP-DETACHED/CRITICAL.protection-detached-from-root.json"},
+		{function.SCPGuard, []rule.Group{rule.GroupProtection, rule.GroupCustody}, "ONBOARD-REPORT/INFORMATIONAL.invited-account-accepted-handshake.json"},
+		{function.RootActivity, []rule.Group{rule.GroupRoot, rule.GroupCustody}, "ACCOUNT-LEFT-ORG/none.close-account.json"},
 	} {
 		t.Run(tc.fn+"/"+tc.file, func(t *testing.T) {
 			facts, out, log := sampleOrg(t), &publisher{}, &bytes.Buffer{}

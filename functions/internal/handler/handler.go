@@ -55,7 +55,7 @@ type Facts interface {
 
 // Evaluator is the handler of root-activity, scp-guard and onboarding.
 type Evaluator struct {
-	// Function is the function's name (route.RootActivity, ...); its route is checked.
+	// Function is the function's name (function.RootActivity, ...); its route is checked.
 	Function string
 	Engine   *rule.Engine
 	// Groups are the rule groups the function evaluates.

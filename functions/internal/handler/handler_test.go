@@ -19,9 +19,9 @@ import (
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -72,9 +72,9 @@ func engine(t testing.TB) *rule.Engine {
 }
 
 var groups = map[string][]rule.Group{
-	route.RootActivity: {rule.GroupRoot},
-	route.SCPGuard:     {rule.GroupProtection},
-	route.Onboarding:   {rule.GroupOnboarding},
+	function.RootActivity: {rule.GroupRoot},
+	function.SCPGuard:     {rule.GroupProtection},
+	function.Onboarding:   {rule.GroupOnboarding},
 }
 
 func evaluator(t testing.TB, fn string, facts Facts, out Publisher, log *bytes.Buffer) *Evaluator {
@@ -113,10 +113,10 @@ func TestEvaluatorPublishes(t *testing.T) {
 		fn, file string
 		want     []string // "RULE SEVERITY ownership"
 	}{
-		{route.RootActivity, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json", []string{"ROOT-SIGNIN-NO-MFA HIGH customer-owned"}},
-		{route.RootActivity, "ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json", []string{"ROOT-SIGNIN-STAX-MEMBER CRITICAL stax-owned"}},
-		{route.SCPGuard, "SCP-DETACHED/CRITICAL.protection-detached-from-root.json", []string{"SCP-DETACHED CRITICAL stax-owned"}},
-		{route.Onboarding, "POSTURE-ROOT-MFA/MEDIUM.joined-customer-account-without-root-mfa.json", []string{"ONBOARD-REPORT INFORMATIONAL customer-owned", "POSTURE-ROOT-MFA MEDIUM customer-owned"}},
+		{function.RootActivity, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json", []string{"ROOT-SIGNIN-NO-MFA HIGH customer-owned"}},
+		{function.RootActivity, "ROOT-SIGNIN-STAX-MEMBER/CRITICAL.sandbox-root-login-without-mfa.json", []string{"ROOT-SIGNIN-STAX-MEMBER CRITICAL stax-owned"}},
+		{function.SCPGuard, "SCP-DETACHED/CRITICAL.protection-detached-from-root.json", []string{"SCP-DETACHED CRITICAL stax-owned"}},
+		{function.Onboarding, "POSTURE-ROOT-MFA/MEDIUM.joined-customer-account-without-root-mfa.json", []string{"ONBOARD-REPORT INFORMATIONAL customer-owned", "POSTURE-ROOT-MFA MEDIUM customer-owned"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -164,7 +164,7 @@ func TestEvaluatorPublishes(t *testing.T) {
 
 func TestEvaluatorNoFinding(t *testing.T) {
 	out, log := &publisher{}, &bytes.Buffer{}
-	h := evaluator(t, route.RootActivity, sampleOrg(t), out, log)
+	h := evaluator(t, function.RootActivity, sampleOrg(t), out, log)
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
 	if err := h.Handle(ctx, readSample(t, "ROOT-ACTIVITY/none.service-linked-role-invoked-by-service.json")); err != nil {
 		t.Fatal(err)
@@ -181,11 +181,11 @@ func TestEvaluatorRefuses(t *testing.T) {
 		raw      []byte
 		want     error
 	}{
-		{"not JSON", route.RootActivity, []byte(`{"id":`), ErrDecode},
-		{"not an event", route.RootActivity, []byte(`{"id":"x","detail-type":"Scheduled Event","detail":{}}`), ErrDecode},
-		{"wrong type", route.SCPGuard, []byte(`{"id":"x","detail-type":"AWS API Call via CloudTrail","source":"aws.organizations","detail":{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","requestParameters":{"policyId":7}}}`), ErrDecode},
-		{"other function's event", route.SCPGuard, signin, ErrNotRouted},
-		{"no route", route.Notifier, signin, ErrNotRouted},
+		{"not JSON", function.RootActivity, []byte(`{"id":`), ErrDecode},
+		{"not an event", function.RootActivity, []byte(`{"id":"x","detail-type":"Scheduled Event","detail":{}}`), ErrDecode},
+		{"wrong type", function.SCPGuard, []byte(`{"id":"x","detail-type":"AWS API Call via CloudTrail","source":"aws.organizations","detail":{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","requestParameters":{"policyId":7}}}`), ErrDecode},
+		{"other function's event", function.SCPGuard, signin, ErrNotRouted},
+		{"no route", function.Notifier, signin, ErrNotRouted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,7 +207,7 @@ func TestEvaluatorRefuses(t *testing.T) {
 
 func TestEvaluatorDebugLogsRawEvent(t *testing.T) {
 	var log bytes.Buffer
-	h := evaluator(t, route.RootActivity, sampleOrg(t), &publisher{}, &log)
+	h := evaluator(t, function.RootActivity, sampleOrg(t), &publisher{}, &log)
 	h.Log = slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := h.Handle(context.Background(), readSample(t, "ROOT-ACTIVITY/none.service-linked-role-invoked-by-service.json")); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func TestEvaluatorDebugLogsRawEvent(t *testing.T) {
 
 func TestEvaluatorPublishFails(t *testing.T) {
 	log := &bytes.Buffer{}
-	h := evaluator(t, route.RootActivity, sampleOrg(t), &publisher{err: errors.New("bus down")}, log)
+	h := evaluator(t, function.RootActivity, sampleOrg(t), &publisher{err: errors.New("bus down")}, log)
 	err := h.Handle(context.Background(), readSample(t, "ROOT-SIGNIN/MEDIUM.management-root-login-with-mfa.json"))
 	if err == nil || !strings.Contains(err.Error(), "bus down") {
 		t.Fatalf("Handle = %v, want the bus error", err)
@@ -250,9 +250,9 @@ func (brokenFacts) Policies() ([]org.Policy, error)  { return nil, errThrottled 
 // ownership unknown and the strictest severity.
 func TestEvaluatorFailsClosed(t *testing.T) {
 	tests := []struct{ fn, file, want string }{
-		{route.RootActivity, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json", "ROOT-SIGNIN-STAX-MEMBER CRITICAL unknown"},
-		{route.SCPGuard, "SCP-DETACHED/none.region-restriction-detached.json", "SCP-DETACHED CRITICAL unknown"},
-		{route.Onboarding, "POSTURE-ROOT-CREDENTIALS/none.control-tower-account-without-root-credentials.json", "POSTURE-UNVERIFIED LOW unknown"},
+		{function.RootActivity, "ROOT-SIGNIN-NO-MFA/HIGH.customer-root-login-without-mfa.json", "ROOT-SIGNIN-STAX-MEMBER CRITICAL unknown"},
+		{function.SCPGuard, "SCP-DETACHED/none.region-restriction-detached.json", "SCP-DETACHED CRITICAL unknown"},
+		{function.Onboarding, "POSTURE-ROOT-CREDENTIALS/none.control-tower-account-without-root-credentials.json", "POSTURE-UNVERIFIED LOW unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -308,7 +308,7 @@ func TestOnboardingWaitsForTheNewAccount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			facts := &flakyFacts{Facts: sampleOrg(t).Facts, account: "777777777777", n: tt.unreadable}
 			out := &publisher{}
-			h := evaluator(t, route.Onboarding, &snapFacts{Facts: facts}, out, &bytes.Buffer{})
+			h := evaluator(t, function.Onboarding, &snapFacts{Facts: facts}, out, &bytes.Buffer{})
 			h.OnboardingWait = tt.wait
 			clock := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 			var slept []time.Duration
@@ -350,7 +350,7 @@ func TestOnboardingWaitsForTheNewAccount(t *testing.T) {
 func TestOnboardingWaitStopsBeforeTheDeadline(t *testing.T) {
 	facts := &flakyFacts{Facts: sampleOrg(t).Facts, account: "777777777777", n: 1 << 30}
 	out := &publisher{}
-	h := evaluator(t, route.Onboarding, &snapFacts{Facts: facts}, out, &bytes.Buffer{})
+	h := evaluator(t, function.Onboarding, &snapFacts{Facts: facts}, out, &bytes.Buffer{})
 	h.OnboardingWait = time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
@@ -370,7 +370,7 @@ func TestAuditor(t *testing.T) {
 	scheduled := []byte(`{"version":"0","id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-20T06:00:00Z","region":"us-east-1","resources":[],"detail":{}}`)
 	t.Run("runs the checks", func(t *testing.T) {
 		out, log := &publisher{}, &bytes.Buffer{}
-		h := &Auditor{Engine: engine(t), Facts: sampleOrg(t), Out: out, Log: slog.New(slog.NewJSONHandler(log, nil)), Metrics: metric.New(log, route.Audit)}
+		h := &Auditor{Engine: engine(t), Facts: sampleOrg(t), Out: out, Log: slog.New(slog.NewJSONHandler(log, nil)), Metrics: metric.New(log, function.Audit)}
 		if err := h.Handle(context.Background(), scheduled); err != nil {
 			t.Fatal(err)
 		}

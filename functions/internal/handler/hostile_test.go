@@ -19,6 +19,7 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/notify"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -71,102 +72,102 @@ func TestHostileEvents(t *testing.T) {
 		rules   []string // rules raised by an evaluated event
 	}{
 		{
-			name: "truncated JSON", fn: route.RootActivity,
+			name: "truncated JSON", fn: function.RootActivity,
 			raw:     []byte(`{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"ConsoleLo`),
 			wantErr: ErrDecode, errHas: []string{"not JSON", "unexpected end of JSON input"},
 		},
 		{
-			name: "wrong type: userIdentity.type an array", fn: route.RootActivity,
+			name: "wrong type: userIdentity.type an array", fn: function.RootActivity,
 			raw:     detailEvent("aws.signin", signinType, `{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","userIdentity":{"type":["Root"]}}`),
 			wantErr: ErrDecode, errHas: []string{"detail.userIdentity.type", "array"},
 		},
 		{
-			name: "wrong type: eventTime a number", fn: route.SCPGuard,
+			name: "wrong type: eventTime a number", fn: function.SCPGuard,
 			raw:     detailEvent("aws.organizations", orgsAPI, `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","eventTime":12}`),
 			wantErr: ErrDecode, errHas: []string{"detail.eventTime", "number"},
 		},
 		{
-			name: "wrong type: policyId an object (injection attempt)", fn: route.SCPGuard,
+			name: "wrong type: policyId an object (injection attempt)", fn: function.SCPGuard,
 			raw:     detailEvent("aws.organizations", orgsAPI, `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","requestParameters":{"policyId":{"$gt":""}}}`),
 			wantErr: ErrDecode, errHas: []string{"requestParameters.policyId"},
 		},
 		{
-			name: "detail null", fn: route.SCPGuard,
+			name: "detail null", fn: function.SCPGuard,
 			raw:     detailEvent("aws.organizations", orgsAPI, `null`),
 			wantErr: ErrDecode, errHas: []string{"detail is a JSON null"},
 		},
 		{
-			name: "null userIdentity: evaluated, actor unknown", fn: route.SCPGuard,
+			name: "null userIdentity: evaluated, actor unknown", fn: function.SCPGuard,
 			raw: detailEvent("aws.organizations", orgsAPI, `{"eventVersion":"1.08","eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","eventID":"null-identity",`+
 				`"eventTime":"2026-11-20T10:00:00Z","userIdentity":null,"requestParameters":{"policyId":"p-st4xprot01","targetId":"r-st4x"},"recipientAccountId":"111111111111","awsRegion":"us-east-1"}`),
 			rules: []string{"SCP-DETACHED"},
 		},
 		{
-			name: "null userIdentity on a sign-in: not routed to root-activity", fn: route.RootActivity,
+			name: "null userIdentity on a sign-in: not routed to root-activity", fn: function.RootActivity,
 			raw:     detailEvent("aws.signin", signinType, `{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"x","userIdentity":null}`),
 			wantErr: ErrNotRouted, errHas: []string{`userIdentity.type ""`},
 		},
 		{
-			name: "unknown event name from an unknown service, by root: evaluated", fn: route.RootActivity,
+			name: "unknown event name from an unknown service, by root: evaluated", fn: function.RootActivity,
 			raw: detailEvent("aws.madeup", orgsAPI, `{"eventSource":"made-up.amazonaws.com","eventName":"DoSomethingNew","eventID":"unknown-1","eventTime":"2026-11-20T10:00:00Z",`+
 				root+`,"recipientAccountId":"444444444444","awsRegion":"us-east-1"}`),
 			rules: []string{"ROOT-ACTIVITY"},
 		},
 		{
-			name: "unknown Organizations event name: not routed, named", fn: route.SCPGuard,
+			name: "unknown Organizations event name: not routed, named", fn: function.SCPGuard,
 			raw:     detailEvent("aws.organizations", orgsAPI, `{"eventSource":"organizations.amazonaws.com","eventName":"FrobnicatePolicy","eventID":"f-1","userIdentity":{"type":"IAMUser"}}`),
 			wantErr: ErrNotRouted, errHas: []string{`eventName "FrobnicatePolicy"`},
 		},
 		{
-			name: "256 KB detail: evaluated", fn: route.RootActivity,
+			name: "256 KB detail: evaluated", fn: function.RootActivity,
 			raw: detailEvent("aws.iam", orgsAPI, `{"eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventID":"big-1","eventTime":"2026-11-20T10:00:00Z",`+
 				root+`,"recipientAccountId":"444444444444","awsRegion":"us-east-1","requestParameters":{"userName":"x","pad":"`+bigPad+`"}}`),
 			rules: []string{"ROOT-ACTIVITY"},
 		},
 		{
-			name: "over 1 MB: refused, the size named", fn: route.RootActivity,
+			name: "over 1 MB: refused, the size named", fn: function.RootActivity,
 			raw:     detailEvent("aws.iam", orgsAPI, `{"eventSource":"iam.amazonaws.com","eventName":"CreateUser",`+root+`,"requestParameters":{"pad":"`+strings.Repeat(bigPad, 5)+`"}}`),
 			wantErr: ErrDecode, errHas: []string{"bytes, more than the"},
 		},
 		{
-			name: "invalid UTF-8 in the user agent: evaluated", fn: route.RootActivity,
+			name: "invalid UTF-8 in the user agent: evaluated", fn: function.RootActivity,
 			raw: detailEvent("aws.iam", orgsAPI, "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"utf-1\",\"eventTime\":\"2026-11-20T10:00:00Z\","+
 				root+",\"userAgent\":\"\xff\xfe\xc0\xaf\",\"sourceIPAddress\":\"\xed\xa0\x80\",\"recipientAccountId\":\"444444444444\",\"awsRegion\":\"us-east-1\"}"),
 			rules: []string{"ROOT-ACTIVITY"},
 		},
 		{
-			name: "deep nesting in requestParameters: refused", fn: route.SCPGuard,
+			name: "deep nesting in requestParameters: refused", fn: function.SCPGuard,
 			raw:     detailEvent("aws.organizations", orgsAPI, `{"eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","requestParameters":{"policyId":"p-1","x":`+nested+`}}`),
 			wantErr: ErrDecode, errHas: []string{"exceeded max depth"},
 		},
 		{
-			name: "deep nesting of the whole event: refused", fn: route.RootActivity,
+			name: "deep nesting of the whole event: refused", fn: function.RootActivity,
 			raw:     []byte(strings.Repeat("[", 100000) + strings.Repeat("]", 100000)),
 			wantErr: ErrDecode, errHas: []string{"exceeded max depth"},
 		},
 		{
-			name: "huge array in requestParameters: evaluated", fn: route.SCPGuard,
+			name: "huge array in requestParameters: evaluated", fn: function.SCPGuard,
 			raw: detailEvent("aws.organizations", orgsAPI, `{"eventVersion":"1.08","eventSource":"organizations.amazonaws.com","eventName":"DetachPolicy","eventID":"arr-1",`+
 				`"eventTime":"2026-11-20T10:00:00Z","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111111111111:user/x"},"requestParameters":{"policyId":"p-st4xprot01","targetId":"r-st4x","extra":`+hugeArray+`},"recipientAccountId":"111111111111","awsRegion":"us-east-1"}`),
 			rules: []string{"SCP-DETACHED"},
 		},
 		{
-			name: "hostile text in a sign-in: evaluated", fn: route.RootActivity,
+			name: "hostile text in a sign-in: evaluated", fn: function.RootActivity,
 			raw:   hostileSignIn(t),
 			rules: []string{"ROOT-SIGNIN-STAX-MEMBER"},
 		},
 		{
-			name: "hostile policy name in a rename: evaluated", fn: route.SCPGuard,
+			name: "hostile policy name in a rename: evaluated", fn: function.SCPGuard,
 			raw:   hostileRename(t),
 			rules: []string{"SCP-MODIFIED"},
 		},
 		{
-			name: "not an object", fn: route.RootActivity,
+			name: "not an object", fn: function.RootActivity,
 			raw:     []byte(`42`),
 			wantErr: ErrDecode,
 		},
 		{
-			name: "empty input", fn: route.SCPGuard,
+			name: "empty input", fn: function.SCPGuard,
 			raw:     []byte(``),
 			wantErr: ErrDecode,
 		},
@@ -273,9 +274,9 @@ func (c *capture) BatchImportFindings(_ context.Context, in *securityhub.BatchIm
 func TestHostileTextIsEscapedInNotifications(t *testing.T) {
 	for name, raw := range map[string][]byte{"sign-in": hostileSignIn(t), "rename": hostileRename(t)} {
 		t.Run(name, func(t *testing.T) {
-			fn := route.RootActivity
+			fn := function.RootActivity
 			if name == "rename" {
-				fn = route.SCPGuard
+				fn = function.SCPGuard
 			}
 			out := &publisher{}
 			if err := evaluator(t, fn, sampleOrg(t), out, &bytes.Buffer{}).Handle(context.Background(), raw); err != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 const testCentral = "999988887777"
@@ -21,10 +21,10 @@ func TestForgedSamplesRefused(t *testing.T) {
 	tests := []struct {
 		fn, file, reason string
 	}{
-		{route.RootActivity, "forged/none.custom-source-root-call.json", `source \"acme.forged\" does not start with \"aws.\"`},
-		{route.SCPGuard, "forged/none.lookalike-source-scp-detach.json", `source \"aws-organizations\" does not start with \"aws.\"`},
-		{route.RootActivity, "forged/none.canary-from-member-account.json", `from account \"444444444444\", not the central account 999988887777`},
-		{route.RootActivity, "forged/none.account-differs-from-recipient.json", `account \"333333333333\" differs from detail.recipientAccountId \"444444444444\"`},
+		{function.RootActivity, "forged/none.custom-source-root-call.json", `source \"acme.forged\" does not start with \"aws.\"`},
+		{function.SCPGuard, "forged/none.lookalike-source-scp-detach.json", `source \"aws-organizations\" does not start with \"aws.\"`},
+		{function.RootActivity, "forged/none.canary-from-member-account.json", `from account \"444444444444\", not the central account 999988887777`},
+		{function.RootActivity, "forged/none.account-differs-from-recipient.json", `account \"333333333333\" differs from detail.recipientAccountId \"444444444444\"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestCanaryFromTheCentralAccount(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out, log := &publisher{}, &bytes.Buffer{}
-			h := evaluator(t, route.RootActivity, sampleOrg(t), out, log)
+			h := evaluator(t, function.RootActivity, sampleOrg(t), out, log)
 			h.CentralAccount = tt.central
 			err := h.Handle(tt.ctx, raw)
 			if tt.refused != errors.Is(err, ErrNotFromAWS) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rootguard/rootguard/internal/finding"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/rule"
 )
 
@@ -83,7 +83,7 @@ func TestRespond(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
 			out := &publisher{}
-			h := evaluator(t, route.SCPGuard, sampleOrg(t), out, &log)
+			h := evaluator(t, function.SCPGuard, sampleOrg(t), out, &log)
 			h.Respond = &Responder{Mode: tc.mode, Role: "arn:aws:iam::111111111111:role/rootguard-revert", Exec: tc.exec, Counter: tc.counter, Open: tc.open}
 			err := h.Handle(context.Background(), detach)
 			if (err != nil) != tc.wantErr {

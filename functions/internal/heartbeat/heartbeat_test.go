@@ -143,7 +143,7 @@ func TestHandleFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var emf bytes.Buffer
-			h := &Handler{API: tt.bus, Bus: "rootguard", Log: quiet(), Metrics: metric.New(&emf, route.Heartbeat)}
+			h := &Handler{API: tt.bus, Bus: "rootguard", Log: quiet(), Metrics: metric.New(&emf, function.Heartbeat)}
 			err := h.Handle(context.Background(), tt.event)
 			if err == nil {
 				t.Fatal("Handle succeeded, want an error")
@@ -185,7 +185,7 @@ func TestConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.Load(route.Heartbeat, env(tt.env))
+			c, err := config.Load(function.Heartbeat, env(tt.env))
 			if tt.ok {
 				if err != nil || c.EventBus != tt.env[function.EnvEventBus] {
 					t.Errorf("Load: %v, bus %q", err, c.EventBus)

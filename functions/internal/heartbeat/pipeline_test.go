@@ -25,6 +25,7 @@ import (
 	"github.com/rootguard/rootguard/functions/internal/notify"
 	"github.com/rootguard/rootguard/internal/canary"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
@@ -48,9 +49,9 @@ const (
 
 // groups are the rule groups each evaluator function evaluates (as functions/<name>/main.go).
 var groups = map[string][]rule.Group{
-	route.RootActivity: {rule.GroupRoot},
-	route.SCPGuard:     {rule.GroupProtection},
-	route.Onboarding:   {rule.GroupOnboarding},
+	function.RootActivity: {rule.GroupRoot},
+	function.SCPGuard:     {rule.GroupProtection},
+	function.Onboarding:   {rule.GroupOnboarding},
 }
 
 // bus is a fake event bus: PutEvents queues the entries as the events a rule target receives,
@@ -170,7 +171,7 @@ func newPipeline(t *testing.T) *pipeline {
 		return m
 	}
 	p.orgBus, p.findingsBus = &bus{now: now}, &bus{now: now}
-	p.heartbeat = &heartbeat.Handler{API: p.orgBus, Bus: "rootguard", Log: quiet(), Metrics: recorder(route.Heartbeat), Now: now}
+	p.heartbeat = &heartbeat.Handler{API: p.orgBus, Bus: "rootguard", Log: quiet(), Metrics: recorder(function.Heartbeat), Now: now}
 	eng, err := rule.NewEngine(rule.Config{StaxDomains: []string{staxDomain}})
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +182,8 @@ func newPipeline(t *testing.T) *pipeline {
 			Log: quiet(), Metrics: recorder(fn), Now: now, CentralAccount: centralAccount,
 			Sleep: func(context.Context, time.Duration) error { return errors.New("a canary must not wait") }}
 	}
-	p.evaluators[route.Onboarding].OnboardingWait = time.Minute
-	p.notifier = &notify.Handler{Log: quiet(), Metrics: recorder(route.Notifier), Channels: []notify.Channel{
+	p.evaluators[function.Onboarding].OnboardingWait = time.Minute
+	p.notifier = &notify.Handler{Log: quiet(), Metrics: recorder(function.Notifier), Channels: []notify.Channel{
 		{Name: notify.ChannelAlerts, MinSeverity: 0, People: true, Sender: &notify.Alerts{API: p.sns, TopicARN: "arn:aws:sns:eu-west-1:999988887777:rootguard-alerts"}},
 		{Name: notify.ChannelChat, MinSeverity: 0, People: true, Sender: &notify.Chat{API: p.sns, TopicARN: "arn:aws:sns:eu-west-1:999988887777:rootguard-chat"}},
 		{Name: notify.ChannelSecurityHub, MinSeverity: 0, Sender: &notify.SecurityHub{API: p.hub, Region: region, Now: now,
@@ -217,7 +218,7 @@ func (p *pipeline) run(i int, at time.Time) {
 	p.clock = at
 	if p.skipHeartbeat == nil || !p.skipHeartbeat(i) {
 		if err := p.heartbeat.Handle(ctx, scheduled(at)); err != nil {
-			p.errs[route.Heartbeat] = append(p.errs[route.Heartbeat], err)
+			p.errs[function.Heartbeat] = append(p.errs[function.Heartbeat], err)
 		}
 	}
 	p.clock = at.Add(2 * time.Second)
@@ -241,11 +242,11 @@ func (p *pipeline) run(i int, at time.Time) {
 			raw = p.inTransit(raw)
 		}
 		if p.notifierDown {
-			p.errs[route.Notifier] = append(p.errs[route.Notifier], errors.New("notifier: Runtime.ExitError"))
+			p.errs[function.Notifier] = append(p.errs[function.Notifier], errors.New("notifier: Runtime.ExitError"))
 			continue
 		}
 		if err := p.notifier.Handle(ctx, raw); err != nil {
-			p.errs[route.Notifier] = append(p.errs[route.Notifier], err)
+			p.errs[function.Notifier] = append(p.errs[function.Notifier], err)
 		}
 	}
 }
@@ -368,7 +369,7 @@ func scenarios() []scenario {
 				// The evaluators did count their canary findings: the alarms must not take them.
 				n := 0
 				for _, d := range datapoints(t, p.logs.Bytes()) {
-					if d.Metric == canary.MetricName && d.Dimensions["Function"] != route.Notifier {
+					if d.Metric == canary.MetricName && d.Dimensions["Function"] != function.Notifier {
 						n++
 					}
 				}
@@ -387,8 +388,8 @@ func scenarios() []scenario {
 					}
 				},
 				check: func(t *testing.T, p *pipeline) {
-					if len(p.errs[route.Heartbeat]) != runs {
-						t.Errorf("heartbeat errors %v: a partial failure must fail every run", p.errs[route.Heartbeat])
+					if len(p.errs[function.Heartbeat]) != runs {
+						t.Errorf("heartbeat errors %v: a partial failure must fail every run", p.errs[function.Heartbeat])
 					}
 				}},
 			scenario{name: k.Name + ": its canary pattern missing from the route", want: expect(k.Rule),
@@ -437,7 +438,7 @@ func scenarios() []scenario {
 					}
 				},
 				check: func(t *testing.T, p *pipeline) {
-					errs := p.errs[route.Notifier]
+					errs := p.errs[function.Notifier]
 					if len(errs) == 0 || !slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, notify.ErrNotFinding) }) {
 						t.Errorf("notifier errors %v, want it to refuse the finding", errs)
 					}
@@ -515,7 +516,7 @@ func TestCanaryNeverDelivered(t *testing.T) {
 	}
 	counted := map[string]float64{}
 	for _, d := range datapoints(t, p.logs.Bytes()) {
-		if d.Metric == canary.MetricName && d.Dimensions["Function"] == route.Notifier {
+		if d.Metric == canary.MetricName && d.Dimensions["Function"] == function.Notifier {
 			counted[d.Dimensions["Rule"]] += d.Value
 		}
 	}

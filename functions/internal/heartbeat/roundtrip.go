@@ -17,6 +17,7 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/fault"
 	"github.com/rootguard/rootguard/internal/canary"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/route"
 )
@@ -122,7 +123,7 @@ func (h *Handler) roundTrip(log *slog.Logger, raw []byte) error {
 	d := ev.Detail
 	fields := route.Fields{Source: ev.Source, DetailType: ev.DetailType, EventSource: d.EventSource, EventName: d.EventName,
 		UserIdentityType: d.UserIdentity.Type, RequestName: d.RequestParameters.Name}
-	r, _ := route.OwnFor(route.Heartbeat)
+	r, _ := route.OwnFor(function.Heartbeat)
 	rt := h.RoundTrip
 	var why string
 	switch {

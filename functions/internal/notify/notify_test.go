@@ -23,6 +23,7 @@ import (
 
 	"github.com/rootguard/rootguard/functions/internal/fault"
 	"github.com/rootguard/rootguard/internal/finding"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/metric"
 	"github.com/rootguard/rootguard/internal/render"
 	"github.com/rootguard/rootguard/internal/route"
@@ -96,7 +97,7 @@ func TestHandlerChannels(t *testing.T) {
 					{Name: ChannelChat, MinSeverity: finding.Medium, People: true, Sender: recs[1]},
 					{Name: ChannelSecurityHub, MinSeverity: finding.Informational, Sender: recs[2]},
 				},
-				Log: quietLog(), Metrics: metric.New(&metrics, route.Notifier),
+				Log: quietLog(), Metrics: metric.New(&metrics, function.Notifier),
 			}
 			err := h.Handle(context.Background(), event(t, tt.f))
 			for i, r := range recs {

@@ -23,8 +23,8 @@ import (
 	"github.com/rootguard/rootguard/events"
 	"github.com/rootguard/rootguard/functions/internal/handler"
 	"github.com/rootguard/rootguard/internal/cloudtrail"
+	"github.com/rootguard/rootguard/internal/function"
 	"github.com/rootguard/rootguard/internal/org"
-	"github.com/rootguard/rootguard/internal/route"
 	"github.com/rootguard/rootguard/internal/routing"
 	"github.com/rootguard/rootguard/internal/testenv/awsfake"
 )
@@ -48,11 +48,11 @@ func binaries(b *testing.B) map[string]string {
 		}
 		builds.bins = map[string]string{}
 		pkgs := []string{"./testdata/hello"}
-		for _, fn := range route.Functions {
+		for _, fn := range function.Names() {
 			pkgs = append(pkgs, "../../"+fn)
 		}
 		builds.err = goBuild(builds.dir, "", pkgs)
-		for _, fn := range append([]string{hello}, route.Functions...) {
+		for _, fn := range append([]string{hello}, function.Names()...) {
 			builds.bins[fn] = filepath.Join(builds.dir, fn)
 		}
 	})
@@ -196,7 +196,7 @@ func BenchmarkColdStart(b *testing.B) {
 	bins := binaries(b)
 	env := newEnvironment(b)
 	var baseline float64
-	for _, name := range append([]string{hello}, route.Functions...) {
+	for _, name := range append([]string{hello}, function.Names()...) {
 		b.Run(name, func(b *testing.B) {
 			var starts []time.Duration
 			for b.Loop() {
@@ -249,13 +249,13 @@ func median(ds []time.Duration) time.Duration {
 func BenchmarkBinarySize(b *testing.B) {
 	dir := b.TempDir()
 	var pkgs []string
-	for _, fn := range route.Functions {
+	for _, fn := range function.Names() {
 		pkgs = append(pkgs, "../../"+fn)
 	}
 	if err := goBuild(dir, "arm64", pkgs); err != nil {
 		b.Fatal(err)
 	}
-	for _, fn := range route.Functions {
+	for _, fn := range function.Names() {
 		b.Run(fn, func(b *testing.B) {
 			st, err := os.Stat(filepath.Join(dir, fn))
 			if err != nil {
@@ -278,11 +278,11 @@ func BenchmarkPeakMemory(b *testing.B) {
 	routed := routedSamples(b)
 	sched, _ := json.Marshal(map[string]any{"version": "0", "id": "perf-audit", "detail-type": handler.ScheduledDetailType,
 		"source": handler.ScheduledSource, "account": "111111111111", "time": "2026-11-20T00:00:00Z", "region": "us-east-1", "detail": map[string]any{}})
-	routed[route.Audit] = [][]byte{sched}
-	for _, fn := range route.Functions {
+	routed[function.Audit] = [][]byte{sched}
+	for _, fn := range function.Names() {
 		b.Run(fn, func(b *testing.B) {
 			events := routed[fn]
-			if fn == route.Notifier { // every distinct finding the evaluators put on the bus
+			if fn == function.Notifier { // every distinct finding the evaluators put on the bus
 				seen := map[string]bool{}
 				for i, e := range env.fake.Events() {
 					if seen[e.Detail] {

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rootguard/rootguard/functions/internal/wire/evaluator"
-	"github.com/rootguard/rootguard/internal/route"
+	"github.com/rootguard/rootguard/internal/function"
 )
 
 // BenchmarkWarmHandler measures the warm per-event latency of each evaluator's handler as wired
@@ -29,7 +29,7 @@ func BenchmarkWarmHandler(b *testing.B) {
 		b.Setenv(k, v)
 	}
 	routed := routedSamples(b)
-	for _, fn := range []string{route.RootActivity, route.SCPGuard, route.Onboarding} {
+	for _, fn := range []string{function.RootActivity, function.SCPGuard, function.Onboarding} {
 		b.Run(fn, func(b *testing.B) {
 			devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 			if err != nil {
