@@ -383,3 +383,30 @@ func ASFFBatches(findings []finding.Finding, ctx ASFFContext) ([][]byte, error) 
 	}
 	return out, nil
 }
+
+// ASFFNamespaces are the finding type namespaces Security Hub defines, with their categories.
+var ASFFNamespaces = map[string][]string{
+	"Software and Configuration Checks": {"Vulnerabilities", "AWS Security Best Practices", "Industry and Regulatory Standards"},
+	"TTPs": {"Initial Access", "Execution", "Persistence", "Privilege Escalation", "Defense Evasion",
+		"Credential Access", "Discovery", "Lateral Movement", "Collection", "Command and Control"},
+	"Effects":                        {"Data Exposure", "Data Exfiltration", "Data Destruction", "Denial of Service", "Resource Consumption"},
+	"Unusual Behaviors":              {"Application", "Network Flow", "IP address", "User", "VM", "Container", "Serverless", "Process", "Database", "Data"},
+	"Sensitive Data Identifications": {"PII", "Passwords", "Legal", "Financial", "Security", "Business"},
+}
+
+// CheckASFFType checks a finding type's form, namespace/category[/classifier], with a namespace
+// and a category Security Hub defines.
+func CheckASFFType(t string) error {
+	parts := strings.Split(t, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[len(parts)-1] == "" {
+		return fmt.Errorf("ASFF type %q is not namespace/category[/classifier]", t)
+	}
+	cats, ok := ASFFNamespaces[parts[0]]
+	if !ok {
+		return fmt.Errorf("ASFF type %q: %q is not a Security Hub namespace", t, parts[0])
+	}
+	if !slices.Contains(cats, parts[1]) {
+		return fmt.Errorf("ASFF type %q: %q is not a category of %s", t, parts[1], parts[0])
+	}
+	return nil
+}

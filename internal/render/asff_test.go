@@ -15,16 +15,6 @@ import (
 	"github.com/rootguard/rootguard/internal/finding"
 )
 
-// asffNamespaces are the valid first parts of an ASFF type, with their valid categories.
-var asffNamespaces = map[string][]string{
-	"Software and Configuration Checks": {"Vulnerabilities", "AWS Security Best Practices", "Industry and Regulatory Standards"},
-	"TTPs": {"Initial Access", "Execution", "Persistence", "Privilege Escalation", "Defense Evasion",
-		"Credential Access", "Discovery", "Lateral Movement", "Collection", "Command and Control"},
-	"Effects":                        {"Data Exposure", "Data Exfiltration", "Data Destruction", "Denial of Service", "Resource Consumption"},
-	"Unusual Behaviors":              {"Application", "Network Flow", "IP address", "User", "VM", "Container", "Serverless", "Process", "Database", "Data"},
-	"Sensitive Data Identifications": {"PII", "Passwords", "Legal", "Financial", "Security", "Business"},
-}
-
 // validateASFF checks one decoded finding against the ASFF required fields and limits.
 func validateASFF(t *testing.T, raw json.RawMessage, ctx ASFFContext) {
 	t.Helper()
@@ -138,22 +128,8 @@ func validateASFF(t *testing.T, raw json.RawMessage, ctx ASFFContext) {
 // checkASFFType checks the namespace/category/classifier form and the namespace and category.
 func checkASFFType(t *testing.T, ty string) {
 	t.Helper()
-	parts := strings.Split(ty, "/")
-	if len(parts) < 2 || len(parts) > 3 {
-		t.Errorf("type %q is not namespace/category/classifier", ty)
-		return
-	}
-	cats, ok := asffNamespaces[parts[0]]
-	if !ok {
-		t.Errorf("type %q has an invalid namespace", ty)
-		return
-	}
-	valid := false
-	for _, c := range cats {
-		valid = valid || c == parts[1]
-	}
-	if !valid {
-		t.Errorf("type %q has an invalid category for its namespace", ty)
+	if err := CheckASFFType(ty); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -13,16 +13,6 @@ const (
 	typeBestPractices = "Software and Configuration Checks/AWS Security Best Practices/"
 )
 
-// ASFFNamespaces are the type namespaces Security Hub defines, with their categories.
-var ASFFNamespaces = map[string][]string{
-	"Software and Configuration Checks": {"Vulnerabilities", "AWS Security Best Practices", "Industry and Regulatory Standards"},
-	"TTPs": {"Initial Access", "Execution", "Persistence", "Privilege Escalation", "Defense Evasion",
-		"Credential Access", "Discovery", "Lateral Movement", "Collection", "Command and Control"},
-	"Effects":                        {"Data Exposure", "Data Exfiltration", "Data Destruction", "Denial of Service", "Resource Consumption"},
-	"Unusual Behaviors":              {"Application", "Network Flow", "IP address", "User", "VM", "Container", "Serverless", "Process", "Database", "Data"},
-	"Sensitive Data Identifications": {"PII", "Passwords", "Legal", "Financial", "Security", "Business"},
-}
-
 // classifiedByID gives a rule the ASFF type, under AWS Security Best Practices, whose classifier
 // is the rule's own id, after the types it lists.
 func classifiedByID(r *Rule) *Rule {

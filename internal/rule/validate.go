@@ -3,9 +3,9 @@ package rule
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/rootguard/rootguard/internal/function"
+	"github.com/rootguard/rootguard/internal/render"
 )
 
 // validateCarried checks what a rule carries about itself besides its documentation: its ASFF
@@ -19,9 +19,8 @@ func validateCarried(r *Rule) []error {
 		bad("no ASFF types (ASFFTypes)")
 	}
 	for _, t := range r.ASFFTypes {
-		parts := strings.Split(t, "/")
-		if len(parts) < 2 || len(parts) > 3 || !slices.Contains(ASFFNamespaces[parts[0]], parts[1]) || parts[len(parts)-1] == "" {
-			bad("ASFF type %q is not namespace/category[/classifier] with a Security Hub namespace and category", t)
+		if err := render.CheckASFFType(t); err != nil {
+			bad("%v", err)
 		}
 	}
 	l := r.Lower
