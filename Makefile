@@ -80,7 +80,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+		GO=$(GO) .ci/fuzz-one $$pkg $$name $(FUZZTIME); \
 	done
 
 ## tools: pinned test tools into .tools/bin, and the npm packages of package-lock.json (dynalite, cdk) into node_modules/.
