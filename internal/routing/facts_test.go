@@ -2,9 +2,11 @@ package routing
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rootguard/rootguard/internal/function"
+	"github.com/rootguard/rootguard/internal/org"
 	"github.com/rootguard/rootguard/internal/route"
 )
 
@@ -75,6 +77,23 @@ func TestFactChangesForwardedOnce(t *testing.T) {
 		}
 		if len(by) != 1 {
 			t.Errorf("%s %s is forwarded by %v, want exactly one route", f.Source, f.EventName, by)
+		}
+	}
+}
+
+// TestReplayKeepsEveryOrganizationChange: every event org.ChangeOf reads is taken by some route,
+// so the replay's prefilter (built from Patterns) keeps it and the replay's overlay of the
+// organization sees every change, whoever made it, including those no cache drops (CreatePolicy).
+func TestReplayKeepsEveryOrganizationChange(t *testing.T) {
+	detailTypes := []string{route.APICall, route.ServiceEvent}
+	for _, ce := range org.ChangeEvents() {
+		source := route.AWSSource + strings.TrimSuffix(ce.EventSource, ".amazonaws.com")
+		taken := slices.ContainsFunc(detailTypes, func(dt string) bool {
+			f := route.Fields{Source: source, DetailType: dt, EventSource: ce.EventSource, EventName: ce.EventName, UserIdentityType: "AssumedRole"}
+			return slices.ContainsFunc(Patterns(), func(p route.Pattern) bool { return p.Matches(f) })
+		})
+		if !taken {
+			t.Errorf("%s %s (%v): no route takes it, so the replay would drop it before its overlay reads it", ce.EventSource, ce.EventName, ce.Kind)
 		}
 	}
 }
