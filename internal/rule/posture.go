@@ -27,9 +27,6 @@ type Account struct {
 // severity, title and description.
 type Check func(a *Account) (hit Hit, applies bool)
 
-// Creds returns the account's root credential state, nil when it is unknown.
-func (a *Account) Creds() *org.RootCredentials { return a.creds }
-
 // known reads one root credential field: ok is false when the facts leave it null.
 func known(p *bool) (v, ok bool) {
 	if p == nil {

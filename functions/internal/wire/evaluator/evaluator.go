@@ -139,15 +139,6 @@ func evaluatorOf(p *parts) (*handler.Evaluator, error) {
 	return h, nil
 }
 
-// Audit builds the handler of the audit function, with its state table.
-func Audit(ctx context.Context, table StateTable) (*handler.Auditor, error) {
-	p, err := build(ctx, function.Audit, table)
-	if err != nil {
-		return nil, err
-	}
-	return auditorOf(p)
-}
-
 // auditorOf is the audit's handler from its wiring: the custody state, and the forwarder audit
 // when the infrastructure names the forwarded regions.
 func auditorOf(p *parts) (*handler.Auditor, error) {
